@@ -1,0 +1,58 @@
+# Alta: the commands a newcomer needs (README). Everything installs into .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench install system-deps demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+# Embedded default: SQLite under var/, Celery eager, mail to /dev/correo/. With DATABASE_URL,
+# REDIS_URL or EMAIL_HOST in the environment the same command uses them (and, with REDIS_URL,
+# starts a Celery worker with beat beside the server).
+run: install
+	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
+	$(BIN)/python manage.py migrate --noinput && \
+	$(BIN)/python manage.py createcachetable && \
+	$(BIN)/python manage.py load_demo && \
+	if [ -n "$$REDIS_URL" ]; then \
+	  $(BIN)/celery -A portal worker -B --loglevel=INFO --concurrency=2 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	fi; \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Debian packages the suite runs for real: PostgreSQL, Redis, Chromium (installed as root
+# when missing; the tests start throwaway instances of the servers).
+system-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Instalando:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Faltan paquetes del sistema:$$missing (instálalos como root)"; exit 1; \
+	  fi; \
+	fi
+
+test: install system-deps
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,185 @@
+"""The SAA mirror (read-only copy of the insurer's agent system) and access requests."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Promotoria(models.Model):
+    clave = models.CharField(_("clave promotoría"), max_length=20, unique=True)
+    nombre = models.CharField(_("nombre promotoría"), max_length=200)
+
+    class Meta:
+        verbose_name = _("promotoría")
+        verbose_name_plural = _("promotorías")
+        ordering = ["clave"]
+
+    def __str__(self) -> str:
+        return f"{self.clave} · {self.nombre}"
+
+
+class Channel(models.Model):
+    """A sales channel an agent may request access for (001 §3.4, "Canales Disponibles")."""
+
+    name = models.CharField(_("canal"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("canal")
+        verbose_name_plural = _("canales")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    """A "Rol Deseado" an agent may request (001 §3.5); data, editable in admin."""
+
+    code = models.CharField(_("clave"), max_length=30, unique=True)
+    name = models.CharField(_("nombre"), max_length=100)
+    active = models.BooleanField(_("disponible"), default=True)
+    order = models.PositiveIntegerField(_("orden"), default=0)
+
+    class Meta:
+        verbose_name = _("rol")
+        verbose_name_plural = _("roles")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agent(models.Model):
+    """One agent or promotor as the SAA knows them (001 §3.4, "Datos generales")."""
+
+    clave_agente = models.CharField(_("clave de agente"), max_length=20, unique=True)
+    tipo_agente = models.CharField(_("tipo de agente"), max_length=50, blank=True)
+    nombre = models.CharField(_("nombre"), max_length=100)
+    apellido_paterno = models.CharField(_("apellido paterno"), max_length=100, blank=True)
+    apellido_materno = models.CharField(_("apellido materno"), max_length=100, blank=True)
+    email = models.EmailField(_("correo electrónico"), blank=True)
+    rfc = models.CharField(_("R.F.C."), max_length=13)
+    tipo_cedula = models.CharField(_("tipo de cédula"), max_length=20, blank=True)
+    numero_cedula = models.CharField(_("número de cédula"), max_length=50, blank=True)
+    tipo_razon_social = models.CharField(_("tipo de razón social"), max_length=20, blank=True)
+    nombre_razon_social = models.CharField(_("nombre razón social"), max_length=200, blank=True)
+    nombre_apoderado_legal = models.CharField(
+        _("nombre apoderado legal"), max_length=200, blank=True
+    )
+    direccion = models.CharField(_("dirección solicitante"), max_length=300, blank=True)
+    clave_promotor = models.CharField(_("clave promotor"), max_length=20, blank=True)
+    nombre_promotor = models.CharField(_("nombre promotor"), max_length=200, blank=True)
+    promotoria = models.ForeignKey(
+        Promotoria, on_delete=models.PROTECT, related_name="agents", verbose_name=_("promotoría")
+    )
+    domicilio_fiscal = models.CharField(_("domicilio fiscal"), max_length=300, blank=True)
+    sector = models.CharField(_("sector"), max_length=100, blank=True)
+    mercado = models.CharField(_("mercado"), max_length=100, blank=True)
+    en_vigor = models.BooleanField(_("en vigor"), default=True)
+    channels = models.ManyToManyField(Channel, blank=True, verbose_name=_("canales"))
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="agent",
+        verbose_name=_("usuario del portal"),
+    )
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("agente (SAA)")
+        verbose_name_plural = _("agentes (SAA)")
+        ordering = ["clave_agente"]
+
+    def __str__(self) -> str:
+        return f"{self.clave_agente} · {self.full_name}"
+
+    @property
+    def full_name(self) -> str:
+        parts = [self.nombre, self.apellido_paterno, self.apellido_materno]
+        return " ".join(p for p in parts if p)
+
+    @property
+    def is_company(self) -> bool:
+        return self.tipo_razon_social.strip().upper() == "MORAL"
+
+
+class AccessRequest(models.Model):
+    """A request for access to the agents' portal (001 §3.6), reviewed in back-office."""
+
+    class Status(models.TextChoices):
+        PENDING = "pendiente", _("pendiente")
+        APPROVED = "aprobada", _("aprobada")
+        REJECTED = "rechazada", _("rechazada")
+
+    agent = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, related_name="requests", verbose_name=_("agente")
+    )
+    channels = models.ManyToManyField(Channel, verbose_name=_("canales"))
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, verbose_name=_("rol deseado"))
+    email = models.EmailField(_("correo electrónico"))
+    status = models.CharField(
+        _("estatus"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("enviada"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("actualizada"), auto_now=True)
+    decided_at = models.DateTimeField(_("decidida"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decidida por"),
+    )
+    rejection_reason = models.TextField(_("motivo de rechazo"), blank=True)
+
+    class Meta:
+        verbose_name = _("solicitud de acceso")
+        verbose_name_plural = _("solicitudes de acceso")
+        ordering = ["created_at"]
+        permissions = [("review_accessrequest", _("Puede aprobar o rechazar solicitudes"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent"],
+                condition=Q(status="pendiente"),
+                name="one_pending_request_per_agent",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Solicitud {self.pk} · {self.agent.clave_agente} ({self.get_status_display()})"
+
+
+class Decision(models.Model):
+    """Append-only audit of back-office decisions: who, when, what, why."""
+
+    class Kind(models.TextChoices):
+        APPROVE = "aprobada", _("aprobada")
+        REJECT = "rechazada", _("rechazada")
+
+    request = models.ForeignKey(
+        AccessRequest, on_delete=models.PROTECT, related_name="decisions"
+    )
+    decision = models.CharField(_("decisión"), max_length=10, choices=Kind.choices)
+    reason = models.TextField(_("motivo"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("fecha"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decisión")
+        verbose_name_plural = _("decisiones")
+        ordering = ["decided_at"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("Las decisiones registradas no se modifican.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Las decisiones registradas no se eliminan.")

@@ -1,0 +1,134 @@
+"""Loading the SAA mirror (Sistema de Administración de Agentes) from its CSV export.
+
+`read_saa_csv` is the one place that knows the CSV; a live SAA API can replace it by
+returning the same `AgentRecord`s.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.mx import rfc as rfc_number
+
+from .models import Agent, Channel, Promotoria
+
+COLUMNS = [
+    "clave_agente", "tipo_agente", "nombre", "apellido_paterno", "apellido_materno", "email",
+    "rfc", "tipo_cedula", "numero_cedula", "tipo_razon_social", "nombre_razon_social",
+    "nombre_apoderado_legal", "direccion", "clave_promotor", "nombre_promotor",
+    "clave_promotoria", "nombre_promotoria", "domicilio_fiscal", "sector", "mercado",
+    "en_vigor", "canales",
+]  # fmt: skip
+REQUIRED = ["clave_agente", "nombre", "rfc", "clave_promotoria", "nombre_promotoria", "en_vigor"]
+
+
+class ImportFailed(Exception):
+    """The file was rejected whole; `errors` are line-numbered messages."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class AgentRecord:
+    fields: dict[str, str]
+    clave_promotoria: str
+    nombre_promotoria: str
+    en_vigor: bool
+    canales: list[str] = field(default_factory=list)
+
+
+def normalize_rfc(value: str) -> str:
+    return rfc_number.compact(value or "").upper()
+
+
+def check_rfc(value: str) -> str:
+    """Return the compact RFC or raise ValueError when it is not a valid RFC."""
+    try:
+        return rfc_number.validate(value, validate_check_digits=True)
+    except StdnumError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def read_saa_csv(stream: io.TextIOBase) -> list[AgentRecord]:
+    reader = csv.DictReader(stream)
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ImportFailed([f"línea 1: faltan columnas: {', '.join(missing)}"])
+    records, errors, seen = [], [], {}
+    for row in reader:
+        line = reader.line_num
+        values = {c: (row.get(c) or "").strip() for c in COLUMNS}
+        problems = [f"'{c}' está vacío" for c in REQUIRED if not values[c]]
+        if values["rfc"]:
+            try:
+                values["rfc"] = check_rfc(values["rfc"])
+            except ValueError:
+                problems.append(f"RFC inválido '{values['rfc']}'")
+        if values["email"]:
+            try:
+                validate_email(values["email"])
+            except ValidationError:
+                problems.append(f"correo inválido '{values['email']}'")
+        vigor = values["en_vigor"].upper()
+        if values["en_vigor"] and vigor not in {"S", "N"}:
+            problems.append(f"en_vigor debe ser S o N, no '{values['en_vigor']}'")
+        clave = values["clave_agente"]
+        if clave and clave in seen:
+            problems.append(f"clave_agente {clave} repetida (ya en la línea {seen[clave]})")
+        seen.setdefault(clave, line)
+        if problems:
+            errors.append(f"línea {line}: " + "; ".join(problems))
+            continue
+        fields = {
+            c: values[c]
+            for c in COLUMNS
+            if c not in {"clave_promotoria", "nombre_promotoria", "en_vigor", "canales"}
+        }
+        fields["email"] = fields["email"].lower()
+        records.append(
+            AgentRecord(
+                fields=fields,
+                clave_promotoria=values["clave_promotoria"],
+                nombre_promotoria=values["nombre_promotoria"],
+                en_vigor=vigor == "S",
+                canales=[c.strip() for c in values["canales"].split("|") if c.strip()],
+            )
+        )
+    if errors:
+        raise ImportFailed(errors)
+    return records
+
+
+@transaction.atomic
+def import_agents(records: list[AgentRecord]) -> tuple[int, int]:
+    """Upsert agents by `clave_agente`; returns (created, updated). All or nothing."""
+    created = updated = 0
+    promotorias: dict[str, Promotoria] = {}
+    channels: dict[str, Channel] = {}
+    for record in records:
+        clave = record.clave_promotoria
+        if clave not in promotorias:
+            promotorias[clave], _ = Promotoria.objects.update_or_create(
+                clave=clave, defaults={"nombre": record.nombre_promotoria}
+            )
+        agent, was_created = Agent.objects.update_or_create(
+            clave_agente=record.fields["clave_agente"],
+            defaults={
+                **record.fields,
+                "promotoria": promotorias[clave],
+                "en_vigor": record.en_vigor,
+            },
+        )
+        for name in record.canales:
+            if name not in channels:
+                channels[name], _ = Channel.objects.get_or_create(name=name)
+        agent.channels.set([channels[name] for name in record.canales])
+        created += was_created
+        updated += not was_created
+    return created, updated

@@ -1,0 +1,230 @@
+"""Agent pages: login and the access request wizard (001 §3.2–3.7)."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from formtools.wizard.forms import ManagementForm
+from formtools.wizard.views import SessionWizardView
+
+from portal import ratelimit
+
+from . import forms, services
+from .models import Role
+
+STEPS = [
+    ("identificar", forms.IdentifyAgentForm),
+    ("canales", forms.ChannelsForm),
+    ("rol", forms.RoleForm),
+    ("envio", forms.SubmitRequestForm),
+]
+STEP_TITLES = {
+    "identificar": _("Identificar Agente"),
+    "canales": _("Datos generales y Canales Disponibles"),
+    "rol": _("Datos Individual Privado"),
+    "envio": _("Envío de solicitud"),
+    "enviada": _("Solicitud enviada"),
+}
+CAPTCHA_OK = "captcha_verified"
+
+
+class AgentLoginView(auth_views.LoginView):
+    """`/agentes/ingresar/` (001 §4): Usuario, Clave, Ingresar."""
+
+    template_name = "agents/login.html"
+    redirect_authenticated_user = True
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["username"].label = _("Usuario")
+        form.fields["password"].label = _("Clave")
+        return form
+
+    def get_default_redirect_url(self):
+        return reverse("agents:home")
+
+
+class AccessRequestWizard(SessionWizardView):
+    """001 §3.3–3.6. Buttons: Cancelar (to login), Regresar, Continuar.
+
+    formtools trusts the posted step and re-validates every step in `render_done`
+    (DESIGN, "Known traps"): `post` only accepts the current step or an earlier one, the
+    captcha is verified once and recorded in storage, and the request is written in `done`.
+    """
+
+    form_list = STEPS
+    template_name = "agents/wizard_step.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        return never_cache(super().dispatch)(request, *args, **kwargs)
+
+    # --- step integrity ------------------------------------------------------------------
+    def _first_incomplete_step(self) -> str:
+        for step in self.steps.all:
+            if self.storage.get_step_data(step) is None:
+                return step
+        return self.steps.last
+
+    def post(self, *args, **kwargs):
+        management = ManagementForm(self.request.POST, prefix=self.prefix)
+        if management.is_valid():
+            posted = management.cleaned_data["current_step"]
+            steps = list(self.get_form_list())
+            expected = self.storage.current_step or self.steps.first
+            if posted not in steps or (
+                steps.index(posted) > steps.index(expected)
+                and steps.index(posted) > steps.index(self._first_incomplete_step())
+            ):
+                # A junk or later step (expired session, tampering, another tab's reset).
+                messages.warning(
+                    self.request,
+                    _("Tu sesión de solicitud expiró o cambió. Continúa desde este paso."),
+                )
+                self.storage.current_step = self._first_incomplete_step()
+                return self.render(self.get_form())
+        goto = self.request.POST.get("wizard_goto_step")
+        if goto and goto in self.get_form_list():
+            steps = list(self.get_form_list())
+            if steps.index(goto) >= steps.index(self.steps.current):
+                return self.render(self.get_form())  # Regresar only goes back
+        return super().post(*args, **kwargs)
+
+    # --- forms ---------------------------------------------------------------------------
+    def _identified_agent(self):
+        data = self.storage.get_step_data("identificar")
+        if data is None:
+            return None
+        form = self.get_form("identificar", data=data)
+        return form.agent if form.is_valid() else None
+
+    def get_form_kwargs(self, step=None):
+        if step == "identificar":
+            return {
+                "client_ip": ratelimit.client_ip(self.request),
+                "manage_url": reverse("agents:manage"),
+            }
+        if step == "canales":
+            return {"agent": self._identified_agent()}
+        if step == "envio":
+            return {"captcha_verified": bool(self.storage.extra_data.get(CAPTCHA_OK))}
+        return {}
+
+    def get_form_initial(self, step):
+        if step == "envio":
+            agent = self._identified_agent()
+            return {"email": agent.email} if agent else {}
+        return super().get_form_initial(step)
+
+    def process_step(self, form):
+        if self.steps.current == "envio":
+            self.storage.extra_data = {**self.storage.extra_data, CAPTCHA_OK: True}
+        return super().process_step(form)
+
+    def _posted_step(self) -> str | None:
+        return self.request.POST.get(f"{self.prefix}-current_step")
+
+    def render(self, form=None, **kwargs):
+        form = form or self.get_form()
+        if self.steps.current == "envio" and self._posted_step() != "envio":
+            # Arriving at the last step: always a fresh captcha, the typed emails kept.
+            self.storage.extra_data = {}
+            stored = self.storage.get_step_data("envio")
+            form = self.get_form(step="envio")
+            if stored:
+                for name in ("email", "email_confirmation"):
+                    form.initial[name] = stored.get(f"envio-{name}", "")
+        return super().render(form, **kwargs)
+
+    def render_revalidation_failure(self, failed_step, form, **kwargs):
+        self.storage.extra_data = {}
+        return super().render_revalidation_failure(failed_step, form, **kwargs)
+
+    def get_context_data(self, form, **kwargs):
+        context = super().get_context_data(form=form, **kwargs)
+        names = [*self.get_form_list(), "enviada"]
+        current = self.steps.current
+        context.update(
+            step_titles=[(n, STEP_TITLES[n]) for n in names],
+            step_title=STEP_TITLES[current],
+            step_number=self.steps.step1,
+            step_total=len(names),
+            step_template=f"agents/steps/{current}.html",
+        )
+        if current in ("canales", "rol"):
+            agent = self._identified_agent()
+            context["agent"] = agent
+            if current == "rol":
+                chosen = self.get_cleaned_data_for_step("canales") or {}
+                ids = [int(pk) for pk in chosen.get("channels", [])]
+                if agent:
+                    names = agent.channels.filter(pk__in=ids).values_list("name", flat=True)
+                    context["step_title"] = _("Datos %(canales)s") % {
+                        "canales": " / ".join(names)
+                    } if names else STEP_TITLES["rol"]
+        return context
+
+    # --- the end -------------------------------------------------------------------------
+    def done(self, form_list, form_dict, **kwargs):
+        identity = form_dict["identificar"].cleaned_data
+        try:
+            access_request = services.submit_access_request(
+                clave_agente=identity["clave_agente"],
+                clave_promotoria=identity["clave_promotoria"],
+                rfc=identity["rfc"],
+                channel_ids=[int(pk) for pk in form_dict["canales"].cleaned_data["channels"]],
+                role=form_dict["rol"].cleaned_data["role"],
+                email=form_dict["envio"].cleaned_data["email"],
+            )
+        except services.IdentificationError:
+            # Another tab or a double click got there first, or the agent changed meanwhile:
+            # back to step 1, where checking the same data again shows the manual's message.
+            data = self.storage.get_step_data("identificar")
+            self.storage.reset()
+            form = self.get_form(step="identificar", data=data)
+            if form.is_valid():
+                form.add_error(None, forms.MSG_NO_MATCH)
+            return self.render(form)
+        self.request.session["agent_request_sent"] = access_request.pk
+        return redirect("agents:request_sent")
+
+
+@never_cache
+def cancel_request(request):
+    """Cancelar: forget the wizard's data and return to the login page (001 §3.3)."""
+    prefix = AccessRequestWizard.get_prefix(request)
+    request.session.pop(f"wizard_{prefix}", None)
+    return redirect("agents:login")
+
+
+@never_cache
+def request_sent(request):
+    """"Solicitud enviada" (001 §3.6), after the redirect, so a reload sends nothing."""
+    from .models import AccessRequest
+
+    pk = request.session.get("agent_request_sent")
+    access_request = AccessRequest.objects.select_related("agent").filter(pk=pk).first()
+    if access_request is None:
+        return redirect("agents:login")
+    context = {
+        "access_request": access_request,
+        "step_titles": [(n, STEP_TITLES[n]) for n in [*dict(STEPS), "enviada"]],
+        "step_number": len(STEPS) + 1,
+        "step_total": len(STEPS) + 1,
+        "step_title": STEP_TITLES["enviada"],
+        "roles": Role.objects.all(),
+    }
+    return render(request, "agents/request_sent.html", context)
+
+
+@login_required(login_url="agents:login")
+def home(request):
+    return render(request, "agents/home.html")
+
+
+@login_required(login_url="agents:login")
+def manage(request):
+    """"Administra tu Usuario"."""
+    return render(request, "agents/manage.html")

@@ -1,0 +1,44 @@
+"""/dev/correo/: the embedded mode's inbox, every email sent, newest first (DEBUG only)."""
+
+import email
+import email.policy
+from pathlib import Path
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import render
+
+
+def _read(path: Path) -> dict:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    return {
+        "id": path.stem,
+        "subject": message["Subject"],
+        "to": message["To"],
+        "date": message["Date"],
+        "text": text.get_content() if text else "",
+        "html": html.get_content() if html else "",
+    }
+
+
+def _files() -> list[Path]:
+    directory = Path(settings.DEV_INBOX_DIR)
+    return sorted(directory.glob("*.eml"), reverse=True) if directory.exists() else []
+
+
+def inbox(request):
+    if not settings.DEBUG:
+        raise Http404
+    messages = [_read(path) for path in _files()[:200]]
+    return render(request, "notifications/inbox.html", {"emails": messages})
+
+
+def message(request, message_id: str):
+    if not settings.DEBUG:
+        raise Http404
+    path = Path(settings.DEV_INBOX_DIR) / f"{message_id}.eml"
+    if "/" in message_id or not path.exists():
+        raise Http404
+    return render(request, "notifications/message.html", {"email": _read(path)})

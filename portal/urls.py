@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from notifications import views as inbox
+from portal import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("salud/", views.health, name="health"),
+    path("agentes/", include("agents.urls")),
+    path("clientes/", include("registration.urls")),
+    path("captcha/", include("captcha.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += [
+        path("dev/correo/", inbox.inbox, name="dev-inbox"),
+        path("dev/correo/<str:message_id>/", inbox.message, name="dev-inbox-message"),
+    ]
+
+admin.site.site_header = f"{settings.PORTAL_BRAND} · Alta (back-office)"
+admin.site.site_title = "Alta"
+admin.site.index_title = "Revisión de solicitudes"

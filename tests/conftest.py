@@ -1,0 +1,167 @@
+"""Shared fixtures: small factories, a real SMTP sink, a real Celery worker, Chromium."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from stdnum.mx import rfc as rfc_number
+
+from tests.services import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parent.parent
+_sequence = itertools.count(7000)
+
+
+def valid_rfc(prefix: str = "PEMA", birth: str = "800101", homoclave: str = "AB") -> str:
+    """A fictional RFC whose check digit passes `stdnum.mx.rfc`."""
+    base = f"{prefix}{birth}{homoclave}"
+    return base + rfc_number.calc_check_digit(base)
+
+
+@pytest.fixture(autouse=True)
+def _isolation(request):
+    """Each test starts with empty rate-limit counters and eager Celery (unless `worker`)."""
+    from portal.celery import app
+
+    cache.clear()
+    app.conf.task_always_eager = "worker" not in request.keywords
+    yield
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def make_agent(db):
+    """Build an SAA agent: `make_agent(clave_agente="1076", en_vigor=False, canales=[...])`."""
+    from agents.models import Agent, Channel, Promotoria
+
+    def make(canales=("Individual Privado",), clave_promotoria="131", **fields) -> Agent:
+        promotoria, _ = Promotoria.objects.get_or_create(
+            clave=clave_promotoria, defaults={"nombre": f"PROMOTORIA {clave_promotoria}"}
+        )
+        number = next(_sequence)
+        values = {
+            "clave_agente": str(number),
+            "tipo_agente": "AGENTE",
+            "nombre": "XIMENA",
+            "apellido_paterno": "SOTO",
+            "apellido_materno": "PARDO",
+            "email": f"agente{number}@ejemplo.test",
+            "rfc": valid_rfc(),
+            "tipo_cedula": "B",
+            "numero_cedula": "B/123",
+            "tipo_razon_social": "FISICA",
+            "direccion": "AV. DE LOS ALAMOS 289 64020 MONTERREY NL",
+            "clave_promotor": "9064",
+            "nombre_promotor": "VICENTE ORDAZ RIVAS",
+            "domicilio_fiscal": "AV. DE LOS ALAMOS 289 64020 MONTERREY NL",
+            "sector": "SECTOR PRIVADO",
+            "mercado": "INDIVIDUAL",
+            "en_vigor": True,
+            **fields,
+        }
+        agent = Agent.objects.create(promotoria=promotoria, **values)
+        agent.channels.set([Channel.objects.get_or_create(name=n)[0] for n in canales])
+        return agent
+
+    return make
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        self.refuse = False
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                if sink.refuse:
+                    return "451 Try again later"
+                import email
+
+                sink.messages.append(email.message_from_bytes(envelope.content))
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def wait_for(self, count: int = 1, timeout: float = 30.0) -> list:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.messages) < count:
+            time.sleep(0.1)
+        return self.messages
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SmtpSink()
+    sink.controller.start()
+    yield sink
+    sink.controller.stop()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, smtp_sink, services):
+    """A real `celery worker` process on the test database, Redis and the SMTP sink."""
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
+            f"{settings_dict['PORT']}/{settings_dict['NAME']}"
+        ),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_sink.port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
+         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    yield process
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop lives in this thread
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic"],
+        )  # fmt: skip
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="es-MX")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+__all__ = ["valid_rfc", "wait_for_port"]

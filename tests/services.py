@@ -1,0 +1,161 @@
+"""Throwaway PostgreSQL and Redis servers for the suite (a pytest plugin: `-p tests.services`).
+
+They start before Django reads its settings (DATABASE_URL and REDIS_URL point at them) and
+stop when pytest ends. PostgreSQL refuses to run as root, so as root it runs as `postgres`
+(DESIGN, "Known traps"). Fault tests stop and start them through the `services` fixture.
+
+Set ALTA_TEST_DATABASE_URL and ALTA_TEST_REDIS_URL to use servers of your own instead.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
+
+
+class Postgres:
+    def __init__(self, root: Path):
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not found:
+            raise RuntimeError("PostgreSQL is not installed: run `make test` (it installs it).")
+        self.bin = Path(found[-1]).parent
+        self.dir = root / "pg"
+        self.port = free_port()
+        self.as_postgres = os.geteuid() == 0
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, check=check, capture_output=True, text=True)
+
+    def init(self) -> None:
+        self.dir.mkdir(parents=True)
+        if self.as_postgres:
+            shutil.chown(self.dir.parent, "postgres")
+            shutil.chown(self.dir, "postgres")
+        self._run("initdb", "-D", str(self.dir), "-A", "trust", "-U", "postgres", "-E", "UTF8")
+        self.start()
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options += " -c max_connections=200 -c synchronous_commit=off"
+        self._run("pg_ctl", "-D", str(self.dir), "-o", options, "-l", str(self.dir / "log"),
+                  "-w", "start")  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.dir), "-m", mode, "-w", "stop", check=False)
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/alta"
+
+
+class Redis:
+    def __init__(self):
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        executable = shutil.which("redis-server")
+        if not executable:
+            raise RuntimeError("redis-server is not installed: run `make test` (it installs it).")
+        self.process = subprocess.Popen(
+            [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--protected-mode", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+class Services:
+    """The servers of one test session."""
+
+    def __init__(self):
+        self.root = Path(tempfile.mkdtemp(prefix="alta-tests-"))
+        self.postgres: Postgres | None = None
+        self.redis: Redis | None = None
+
+    def start(self) -> None:
+        if not os.environ.get("ALTA_TEST_DATABASE_URL"):
+            self.postgres = Postgres(self.root)
+            self.postgres.init()
+        if not os.environ.get("ALTA_TEST_REDIS_URL"):
+            self.redis = Redis()
+            self.redis.start()
+        os.environ["DATABASE_URL"] = os.environ.get("ALTA_TEST_DATABASE_URL") or self.postgres.url
+        os.environ["REDIS_URL"] = os.environ.get("ALTA_TEST_REDIS_URL") or self.redis.url
+        os.environ.setdefault("DJANGO_DEBUG", "0")
+        os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-" + "x" * 40)
+        os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+        os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
+        os.environ.setdefault("DJANGO_SSL_REDIRECT", "0")
+        os.environ["ALTA_VAR_DIR"] = str(self.root / "var")
+
+    def stop(self) -> None:
+        if self.redis:
+            self.redis.stop()
+        if self.postgres:
+            self.postgres.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+_services: Services | None = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    # A wrapper runs before pytest-django's hook, which reads the settings.
+    global _services
+    if _services is None and not os.environ.get("ALTA_TESTS_NO_SERVICES"):
+        _services = Services()
+        _services.start()
+    return (yield)
+
+
+def pytest_unconfigure(config):
+    global _services
+    if _services is not None:
+        _services.stop()
+        _services = None
+
+
+@pytest.fixture(scope="session")
+def services() -> Services:
+    assert _services is not None, "the suite's servers did not start"
+    return _services
