@@ -30,3 +30,33 @@ class User(AbstractUser):
             self.temporary_password_expires_at is not None
             and timezone.now() < self.temporary_password_expires_at
         )
+
+
+class OneTimeCode(models.Model):
+    """A 6-digit code emailed to prove control of an address (000 paso 4, email changes).
+
+    The code is generated when its email is sent and only its HMAC is kept (DESIGN,
+    "Known traps"); `portal.codes` issues and checks it.
+    """
+
+    purpose = models.CharField(_("propósito"), max_length=40)
+    subject = models.CharField(_("sujeto"), max_length=200)  # what it proves, e.g. "person:12"
+    email = models.EmailField(_("correo"))
+    code_hash = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("código de verificación")
+        verbose_name_plural = _("códigos de verificación")
+        indexes = [
+            models.Index(fields=["purpose", "subject"]),
+            models.Index(fields=["email", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} · {self.email}"

@@ -1,0 +1,129 @@
+"""One-time codes: issue, email and check a 6-digit code bound to an address.
+
+Single use, 10-minute life from sending (OWASP ASVS 2.7.2), at most `MAX_ATTEMPTS` wrong
+tries, a new code voids the old one, at most `MAX_SENDS_PER_HOUR` per address with a
+cooldown between sends. Only an HMAC of the code is stored, and it is made when the email
+is sent, so no code ever sits in the outbox or a task argument.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from notifications.services import queue_email
+
+from .models import OneTimeCode
+
+CODE_LIFETIME = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+MAX_SENDS_PER_HOUR = 3
+RESEND_COOLDOWN = timedelta(seconds=60)
+
+
+class Check(enum.Enum):
+    OK = "ok"
+    WRONG = "wrong"  # wrong code, tries left
+    EXPIRED = "expired"  # past its life, used, voided, or none sent: a new code is needed
+    LOCKED = "locked"  # too many wrong tries: a new code is needed
+
+
+class SendRefused(Exception):
+    """Too soon after the previous code, or too many codes this hour for the address."""
+
+    def __init__(self, wait_seconds: int):
+        super().__init__(f"wait {wait_seconds} s")
+        self.wait_seconds = wait_seconds
+
+
+def _hash(code_id: int, code: str) -> str:
+    return salted_hmac(f"alta.one-time-code.{code_id}", code, algorithm="sha256").hexdigest()
+
+
+def seconds_until_next_send(email: str) -> int:
+    """0 when a new code may be sent to `email` now."""
+    now = timezone.now()
+    recent = list(
+        OneTimeCode.objects.filter(email__iexact=email, created_at__gte=now - timedelta(hours=1))
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    waits = [0]
+    if recent:
+        waits.append((recent[-1] + RESEND_COOLDOWN - now).total_seconds())
+    if len(recent) >= MAX_SENDS_PER_HOUR:
+        waits.append((recent[-MAX_SENDS_PER_HOUR] + timedelta(hours=1) - now).total_seconds())
+    return max(0, int(max(waits) + 0.999))
+
+
+def send_code(purpose: str, subject: str, email: str, template: str, context: dict) -> OneTimeCode:
+    """Void earlier codes for (purpose, subject) and email a new one; raises SendRefused."""
+    with transaction.atomic():
+        # Serialise sends to one address so two tabs cannot both pass the cooldown check.
+        list(
+            OneTimeCode.objects.select_for_update()
+            .filter(purpose=purpose, subject=subject)
+            .values_list("pk", flat=True)
+        )
+        wait = seconds_until_next_send(email)
+        if wait:
+            raise SendRefused(wait)
+        OneTimeCode.objects.filter(purpose=purpose, subject=subject, used_at=None).update(
+            voided=True
+        )
+        row = OneTimeCode.objects.create(purpose=purpose, subject=subject, email=email)
+        queue_email(
+            email,
+            template,
+            {**context, "code_id": row.pk},
+            secret_provider="portal.codes.generate_for_email",
+        )
+    return row
+
+
+def generate_for_email(outbox_email) -> dict:
+    """Outbox secret provider: make the code at send time, keep only its HMAC."""
+    row = OneTimeCode.objects.select_for_update().get(pk=outbox_email.context["code_id"])
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
+    row.code_hash = _hash(row.pk, code)
+    row.sent_at = now
+    row.expires_at = now + CODE_LIFETIME
+    row.save(update_fields=["code_hash", "sent_at", "expires_at"])
+    return {"code": code, "minutes": int(CODE_LIFETIME.total_seconds() // 60)}
+
+
+def check_code(purpose: str, subject: str, email: str, code: str) -> Check:
+    """Check `code` for (purpose, subject, email); a success uses the code up."""
+    code = "".join((code or "").split())
+    with transaction.atomic():
+        row = (
+            OneTimeCode.objects.select_for_update()
+            .filter(purpose=purpose, subject=subject, voided=False)
+            .order_by("-created_at")
+            .first()
+        )
+        now = timezone.now()
+        if (
+            row is None
+            or row.used_at is not None
+            or not row.code_hash
+            or row.expires_at is None
+            or row.expires_at <= now
+            or row.email.lower() != email.lower()
+        ):
+            return Check.EXPIRED
+        if row.attempts >= MAX_ATTEMPTS:
+            return Check.LOCKED
+        if constant_time_compare(row.code_hash, _hash(row.pk, code)):
+            row.used_at = now
+            row.save(update_fields=["used_at"])
+            return Check.OK
+        row.attempts += 1
+        row.save(update_fields=["attempts"])
+        return Check.LOCKED if row.attempts >= MAX_ATTEMPTS else Check.WRONG
