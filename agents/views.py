@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from formtools.wizard.forms import ManagementForm
-from formtools.wizard.views import SessionWizardView
+from formtools.wizard.views import SessionWizardView, normalize_name
 
 from portal import ratelimit
 
@@ -70,21 +70,21 @@ class AccessRequestWizard(SessionWizardView):
 
     def post(self, *args, **kwargs):
         management = ManagementForm(self.request.POST, prefix=self.prefix)
-        if management.is_valid():
-            posted = management.cleaned_data["current_step"]
-            steps = list(self.get_form_list())
-            expected = self.storage.current_step or self.steps.first
-            if posted not in steps or (
-                steps.index(posted) > steps.index(expected)
-                and steps.index(posted) > steps.index(self._first_incomplete_step())
-            ):
-                # A junk or later step (expired session, tampering, another tab's reset).
-                messages.warning(
-                    self.request,
-                    _("Tu sesión de solicitud expiró o cambió. Continúa desde este paso."),
-                )
-                self.storage.current_step = self._first_incomplete_step()
-                return self.render(self.get_form())
+        posted = management.cleaned_data["current_step"] if management.is_valid() else None
+        steps = list(self.get_form_list())
+        expected = self.storage.current_step or self.steps.first
+        if posted not in steps or (
+            steps.index(posted) > steps.index(expected)
+            and steps.index(posted) > steps.index(self._first_incomplete_step())
+        ):
+            # A missing, junk or later step (expired session, tampering, another tab's reset):
+            # formtools would answer 400 or trust it; show the first step not yet done.
+            messages.warning(
+                self.request,
+                _("Tu sesión de solicitud expiró o cambió. Continúa desde este paso."),
+            )
+            self.storage.current_step = self._first_incomplete_step()
+            return self.render(self.get_form())
         goto = self.request.POST.get("wizard_goto_step")
         if goto and goto in self.get_form_list():
             steps = list(self.get_form_list())
@@ -194,8 +194,7 @@ class AccessRequestWizard(SessionWizardView):
 @never_cache
 def cancel_request(request):
     """Cancelar: forget the wizard's data and return to the login page (001 §3.3)."""
-    prefix = AccessRequestWizard.get_prefix(request)
-    request.session.pop(f"wizard_{prefix}", None)
+    request.session.pop(f"wizard_{normalize_name(AccessRequestWizard.__name__)}", None)
     return redirect("agents:login")
 
 
