@@ -38,8 +38,8 @@ def test_import_creates_agents_promotorias_and_channels(tmp_path, capsys):
         tmp_path,
         [
             row(),
-            row(clave_agente="2045", rfc=valid_rfc("NUIA"), nombre="ÁNGEL", apellido_paterno="NÚÑEZ",
-                en_vigor="N", canales="Individual Privado|Grupo Privado",
+            row(clave_agente="2045", rfc=valid_rfc("NUIA"), nombre="ÁNGEL",
+                apellido_paterno="NÚÑEZ", en_vigor="N", canales="Individual Privado|Grupo Privado",
                 clave_promotoria="245", nombre_promotoria="PROMOTORIA OCCIDENTE"),
         ],
     )  # fmt: skip
