@@ -73,6 +73,46 @@ def make_agent(db):
     return make
 
 
+@pytest.fixture
+def make_request(make_agent):
+    """A pending access request: `make_request(agent=None, role_code="AGENTE", email=...)`."""
+    from agents.models import AccessRequest, Role
+
+    def make(agent=None, role_code="AGENTE", **fields) -> AccessRequest:
+        agent = agent or make_agent()
+        role, _ = Role.objects.get_or_create(code=role_code, defaults={"name": role_code})
+        fields.setdefault("email", agent.email or "agente@ejemplo.test")
+        request = AccessRequest.objects.create(agent=agent, role=role, **fields)
+        request.channels.set(agent.channels.all())
+        return request
+
+    return make
+
+
+@pytest.fixture
+def make_reviewer(db):
+    """Back-office staff: `make_reviewer("ana")` is in "Revisores"; `review=False` is not."""
+    from django.contrib.auth.models import Group, Permission
+
+    from portal.models import User
+
+    def make(username="revisora", *, review=True, **fields) -> User:
+        user = User.objects.create_user(
+            username, f"{username}@back.test", "x", is_staff=True, kind=User.Kind.STAFF, **fields
+        )
+        if review:
+            # The group comes from migration agents 0003; a transactional test flushes it.
+            group, _ = Group.objects.get_or_create(name="Revisores")
+            codenames = "review_accessrequest view_accessrequest view_agent view_decision".split()
+            group.permissions.add(
+                *Permission.objects.filter(content_type__app_label="agents", codename__in=codenames)
+            )
+            user.groups.add(group)
+        return user
+
+    return make
+
+
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
 

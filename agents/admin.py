@@ -1,0 +1,368 @@
+"""Back-office: the review queue of agent access requests and the SAA mirror (issue 3).
+
+Decisions are taken by `agents.services` (row lock, audit, issuance); the admin only binds
+the reviewer's choice to them.
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from . import services
+from .models import AccessRequest, Agent, Channel, Decision, Promotoria, Role
+
+OTHER_REASON = "otro"
+
+# The SAA data shown beside a request, in the order of 001 §3.4 "Datos generales".
+SAA_FIELDS = [
+    "clave_agente", "tipo_agente", "nombre", "apellido_paterno", "apellido_materno", "email",
+    "rfc", "tipo_cedula", "numero_cedula", "tipo_razon_social", "nombre_razon_social",
+    "nombre_apoderado_legal", "direccion", "clave_promotor", "nombre_promotor",
+]  # fmt: skip
+SAA_FIELDS_AFTER_PROMOTORIA = ["domicilio_fiscal", "sector", "mercado"]
+
+
+class RejectionForm(forms.Form):
+    """The reason of a rejection: a standard one or free text, or both (001 §3.7)."""
+
+    reason = forms.ChoiceField(
+        label=_("Motivo del rechazo"),
+        widget=forms.RadioSelect,
+        choices=[(r, r) for r in services.STANDARD_REJECTION_REASONS]
+        + [(OTHER_REASON, _("Otro motivo (escríbelo abajo)"))],
+        error_messages={"required": _("Selecciona el motivo del rechazo.")},
+    )
+    detail = forms.CharField(
+        label=_("Detalle (se incluye en el correo al agente)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        reason, detail = cleaned.get("reason"), (cleaned.get("detail") or "").strip()
+        if reason == OTHER_REASON and not detail:
+            self.add_error("detail", gettext("Escribe el motivo del rechazo."))
+        elif reason:
+            parts = [detail] if reason == OTHER_REASON else [reason, detail]
+            cleaned["full_reason"] = "\n".join(p for p in parts if p)
+        return cleaned
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Opens on pending requests: the queue is what a reviewer has to do."""
+
+    title = _("estatus")
+    parameter_name = "estatus"
+    ALL = "todas"
+
+    def lookups(self, request, model_admin):
+        return [*AccessRequest.Status.choices, (self.ALL, _("Todas"))]
+
+    def value(self):
+        return super().value() or AccessRequest.Status.PENDING
+
+    def queryset(self, request, queryset):
+        if self.value() == self.ALL:
+            return queryset
+        return queryset.filter(status=self.value())
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("vencidas (más de %(days)s días hábiles)") % {
+        "days": settings.REVIEW_SLA_BUSINESS_DAYS
+    }
+    parameter_name = "vencida"
+
+    def lookups(self, request, model_admin):
+        return [("si", _("Sí")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        overdue = Q(status=AccessRequest.Status.PENDING, created_at__lt=services.overdue_cutoff())
+        if self.value() == "si":
+            return queryset.filter(overdue)
+        if self.value() == "no":
+            return queryset.exclude(overdue)
+        return queryset
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(admin.ModelAdmin):
+    list_display = (
+        "agent_key", "agent_name", "promotoria", "channel_list", "role", "email",
+        "created_at", "age", "status",
+    )  # fmt: skip
+    list_display_links = ("agent_key", "agent_name")
+    list_filter = (StatusFilter, "agent__promotoria", "channels", "role", OverdueFilter)
+    search_fields = (
+        "agent__clave_agente", "agent__rfc", "agent__nombre", "agent__apellido_paterno",
+        "agent__apellido_materno", "agent__nombre_razon_social", "email", "agent__email",
+    )  # fmt: skip
+    list_select_related = ("agent__promotoria", "role")
+    ordering = ("created_at",)
+    actions = ["approve_selected", "reject_selected"]
+    fields = (
+        "agent", "status", "role", "channel_list", "email", "created_at", "age",
+        "decided_at", "decided_by", "rejection_reason",
+    )  # fmt: skip
+    change_form_template = "admin/agents/accessrequest/change_form.html"
+
+    # Requests come from the wizard and are changed only by a decision; nobody deletes them.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_review_permission(self, request):
+        return services.can_review(request.user)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("channels")
+
+    @admin.display(description=_("clave de agente"), ordering="agent__clave_agente")
+    def agent_key(self, obj):
+        return obj.agent.clave_agente
+
+    @admin.display(description=_("nombre"), ordering="agent__apellido_paterno")
+    def agent_name(self, obj):
+        return obj.agent.full_name
+
+    @admin.display(description=_("promotoría"), ordering="agent__promotoria__clave")
+    def promotoria(self, obj):
+        return obj.agent.promotoria
+
+    @admin.display(description=_("canales"))
+    def channel_list(self, obj):
+        return ", ".join(c.name for c in obj.channels.all())
+
+    @admin.display(description=_("antigüedad (días hábiles)"), ordering="created_at")
+    def age(self, obj):
+        days = services.request_age(obj)
+        if services.is_overdue(obj):
+            return format_html('<strong class="alta-overdue">{} · {}</strong>', days, _("vencida"))
+        return days
+
+    # Decisions: bulk actions on the changelist …
+
+    @admin.action(description=_("Aprobar solicitudes seleccionadas"), permissions=["review"])
+    def approve_selected(self, request, queryset):
+        done = self._decide_each(request, queryset, services.approve_request)
+        if done:
+            self.message_user(
+                request,
+                gettext("%(count)s solicitud(es) aprobada(s); usuarios generados: %(names)s.")
+                % {"count": len(done), "names": ", ".join(u.username for u in done)},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Rechazar solicitudes seleccionadas"), permissions=["review"])
+    def reject_selected(self, request, queryset):
+        form = RejectionForm(request.POST if "post" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["full_reason"]
+            done = self._decide_each(
+                request, queryset, lambda pk, by: services.reject_request(pk, by, reason)
+            )
+            if done:
+                self.message_user(
+                    request,
+                    gettext("%(count)s solicitud(es) rechazada(s).") % {"count": len(done)},
+                    messages.SUCCESS,
+                )
+            return None
+        return self._rejection_page(request, form, list(queryset.select_related("agent")))
+
+    def _decide_each(self, request, queryset, decide) -> list:
+        """Decide each request in its own transaction; report the ones that could not be."""
+        results = []
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                results.append(decide(pk, request.user))
+            except services.DecisionError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+        return results
+
+    def _rejection_page(self, request, form, requests, *, single=False):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Rechazar solicitudes"),
+            "opts": self.opts,
+            "form": form,
+            "requests": requests,
+            "single": single,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/agents/accessrequest/reject.html", context)
+
+    # … and buttons on the request page.
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/aprobar/",
+                self.admin_site.admin_view(self.approve_view),
+                name="{}_{}_approve".format(*info),
+            ),
+            path(
+                "<path:object_id>/rechazar/",
+                self.admin_site.admin_view(self.reject_view),
+                name="{}_{}_reject".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _change_url(self, obj) -> str:
+        return reverse("admin:agents_accessrequest_change", args=[obj.pk])
+
+    def approve_view(self, request, object_id):
+        return require_POST(self._approve)(request, object_id)
+
+    def _approve(self, request, object_id):
+        if not self.has_review_permission(request):
+            raise PermissionDenied
+        obj = get_object_or_404(AccessRequest, pk=object_id)
+        try:
+            user = services.approve_request(obj.pk, request.user)
+        except services.DecisionError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                gettext("Solicitud aprobada; usuario generado: %(username)s.")
+                % {"username": user.username},
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(self._change_url(obj))
+
+    def reject_view(self, request, object_id):
+        if not self.has_review_permission(request):
+            raise PermissionDenied
+        obj = get_object_or_404(AccessRequest.objects.select_related("agent"), pk=object_id)
+        if obj.status != AccessRequest.Status.PENDING:
+            self.message_user(request, gettext("La solicitud ya fue decidida."), messages.WARNING)
+            return HttpResponseRedirect(self._change_url(obj))
+        form = RejectionForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                services.reject_request(obj.pk, request.user, form.cleaned_data["full_reason"])
+            except services.DecisionError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, gettext("Solicitud rechazada."), messages.SUCCESS)
+            return HttpResponseRedirect(self._change_url(obj))
+        return self._rejection_page(request, form, [obj], single=True)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = {}
+        if obj is not None:
+            extra = {
+                "saa_rows": saa_rows(obj.agent),
+                "email_differs": obj.email.lower() != (obj.agent.email or "").lower(),
+                "decisions": obj.decisions.select_related("decided_by"),
+                "can_decide": self.has_review_permission(request)
+                and obj.status == AccessRequest.Status.PENDING,
+            }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+
+def saa_rows(agent: Agent) -> list[tuple[str, object]]:
+    """(label, value) pairs of the agent as the SAA knows them."""
+
+    def row(name):
+        return (Agent._meta.get_field(name).verbose_name, getattr(agent, name))
+
+    return [
+        *(row(name) for name in SAA_FIELDS),
+        (_("clave promotoría"), agent.promotoria.clave),
+        (_("nombre promotoría"), agent.promotoria.nombre),
+        *(row(name) for name in SAA_FIELDS_AFTER_PROMOTORIA),
+        (_("en vigor"), _("Sí") if agent.en_vigor else _("No")),
+        (_("canales"), ", ".join(c.name for c in agent.channels.all())),
+        (_("usuario del portal"), agent.user.username if agent.user_id else "—"),
+    ]
+
+
+@admin.register(Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    """The audit: readable by reviewers, changeable by nobody (not even superusers)."""
+
+    list_display = ("decided_at", "request", "decision", "reason", "decided_by")
+    list_filter = ("decision",)
+    search_fields = ("request__agent__clave_agente", "decided_by__username", "reason")
+    list_select_related = ("request__agent", "decided_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    """The SAA mirror is loaded by `import_saa`; here it is only read."""
+
+    list_display = ("clave_agente", "full_name", "promotoria", "rfc", "en_vigor", "user")
+    list_filter = ("en_vigor", "promotoria", "channels", "tipo_razon_social")
+    search_fields = (
+        "clave_agente", "rfc", "nombre", "apellido_paterno", "apellido_materno",
+        "nombre_razon_social", "email",
+    )  # fmt: skip
+    list_select_related = ("promotoria", "user")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Promotoria)
+class PromotoriaAdmin(admin.ModelAdmin):
+    list_display = ("clave", "nombre")
+    search_fields = ("clave", "nombre")
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ("name",)
+    search_fields = ("name",)
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    """The "Rol Deseado" choices of the request wizard (001 §3.5)."""
+
+    list_display = ("code", "name", "active", "order")
+    list_editable = ("name", "active", "order")

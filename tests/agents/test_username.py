@@ -1,0 +1,72 @@
+"""The username rule (DESIGN, "Agent flow"): XAVIER SEMPERE PARRA → SPXA + 4 digits."""
+
+import re
+
+import pytest
+
+from agents import services
+from agents.models import Agent
+from portal.models import User
+
+
+def person(nombre, paterno, materno):
+    return Agent(nombre=nombre, apellido_paterno=paterno, apellido_materno=materno,
+                 tipo_razon_social="FISICA")  # fmt: skip
+
+
+def company(razon_social, nombre=""):
+    return Agent(nombre=nombre, nombre_razon_social=razon_social, tipo_razon_social="MORAL")
+
+
+@pytest.mark.parametrize(
+    ("agent", "prefix"),
+    [
+        (person("XAVIER", "SEMPERE", "PARRA"), "SPXA"),  # the manual's example
+        (person("ÁNGEL", "NÚÑEZ", "IBÁÑEZ"), "NIAN"),  # accents stripped
+        (person("ÑOÑO", "MUÑOZ", "PEÑA"), "MPNO"),  # Ñ → N
+        (person("josé", "pérez", "gómez"), "PGJO"),  # any case in, upper case out
+        (person("BRUNO", "DELGADO", ""), "DXBR"),  # no maternal surname
+        (person("BRUNO", "", "DELGADO"), "DXBR"),  # only the maternal surname
+        (person("BRUNO", "", ""), "XXBR"),  # no surnames at all
+        (person("J", "LOPEZ", "RUIZ"), "LRJX"),  # one-letter first name
+        (person("MARÍA JOSÉ", "DE LA CRUZ", "O'NEILL"), "COMA"),  # particles, apostrophe
+        (person("ANA", "GARCÍA-LUNA", "  "), "GXAN"),  # hyphen, blank surname
+        (person("", "", ""), "XXXX"),
+        (company("SERVICIOS PATRIMONIALES DEL NORTE SA DE CV"), "SPNE"),
+        (company("AGENTES S.A. DE C.V."), "AGEN"),
+        (company("", nombre="ÑANDÚ SEGUROS"), "NSAN"),  # razón social missing: the name
+        (company("ALFA BETA GAMMA DELTA OMEGA, S.C."), "ABGD"),
+        (company(""), "XXXX"),
+    ],
+)
+def test_username_prefix_follows_the_rule(agent, prefix):
+    assert services.username_prefix(agent) == prefix
+
+
+@pytest.mark.django_db
+def test_generated_username_is_prefix_and_four_digits():
+    username = services.generate_username(person("XAVIER", "SEMPERE", "PARRA"))
+    assert re.fullmatch(r"SPXA\d{4}", username)
+
+
+@pytest.mark.django_db
+def test_generated_username_avoids_every_taken_one_in_any_case():
+    free = "SPXA0042"
+    taken = [f"SPXA{n:04d}" for n in range(10_000) if f"SPXA{n:04d}" != free]
+    # One of them stored in lower case: uniqueness is case-insensitive.
+    taken[7] = taken[7].lower()
+    User.objects.bulk_create([User(username=name, password="!") for name in taken])
+    assert services.generate_username(person("XAVIER", "SEMPERE", "PARRA")) == free
+
+
+@pytest.mark.django_db
+def test_a_full_prefix_is_a_clear_error():
+    User.objects.bulk_create([User(username=f"SPXA{n:04d}", password="!") for n in range(10_000)])
+    with pytest.raises(services.DecisionError, match="SPXA"):
+        services.generate_username(person("XAVIER", "SEMPERE", "PARRA"))
+
+
+@pytest.mark.django_db
+def test_other_prefixes_do_not_count_as_collisions():
+    User.objects.create(username="SPXB0001", password="!")
+    assert services.generate_username(person("XAVIER", "SEMPERE", "PARRA")).startswith("SPXA")
