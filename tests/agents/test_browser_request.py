@@ -78,8 +78,19 @@ def test_agent_requests_access_from_the_login_page(page, make_agent):
 def test_wizard_is_usable_on_a_360px_phone(browser, live_server, make_agent):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 360, "height": 740})
     page = context.new_page()
+    agent = make_agent(email="un.correo.bastante.largo.para.un.telefono@ejemplo.test")
+
+    def assert_fits(step: str) -> None:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{step} scrolls sideways ({width}px)"
+        assert page.get_by_role("button", name="Continuar").is_visible()
+
     page.goto("/agentes/solicitud/")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"the page scrolls sideways ({width}px)"
-    assert page.get_by_role("button", name="Continuar").is_visible()
+    assert_fits("Identificar Agente")
+    page.get_by_label("Clave de agente").fill(agent.clave_agente)
+    page.get_by_label("Clave Promotoría").fill(agent.promotoria.clave)
+    page.get_by_label("RFC").fill(agent.rfc)
+    page.get_by_role("button", name="Continuar").click()
+    assert page.get_by_text("Paso 2 de 5").is_visible()
+    assert_fits("Datos generales")
     context.close()
