@@ -14,11 +14,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    urlpatterns += [
-        path("dev/correo/", inbox.inbox, name="dev-inbox"),
-        path("dev/correo/<str:message_id>/", inbox.message, name="dev-inbox-message"),
-    ]
+# The dev inbox answers 404 unless DEBUG is on (checked per request in the views).
+urlpatterns += [
+    path("dev/correo/", inbox.inbox, name="dev-inbox"),
+    path("dev/correo/<str:message_id>/", inbox.message, name="dev-inbox-message"),
+]
 
 admin.site.site_header = f"{settings.PORTAL_BRAND} · Alta (back-office)"
 admin.site.site_title = "Alta"
