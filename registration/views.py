@@ -1,6 +1,429 @@
-from django.shortcuts import render
+"""Client pages: login, the registration wizard (000 pasos 1–7), set password, "Mis productos".
+
+formtools trusts the posted step and re-validates every step in `render_done`
+(DESIGN, "Known traps"): `post` only accepts the current step or an earlier one; the
+identification and the code are checked once and recorded in the wizard's storage; the
+account is created only in `done`. No password ever goes through the wizard.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView
+from formtools.wizard.forms import ManagementForm
+from formtools.wizard.views import SessionWizardView, normalize_name
+
+from portal import codes, ratelimit
+
+from . import forms, services
+from .models import Person
+
+STEP_TITLES = {
+    "identificacion": gettext_lazy("Identificación"),
+    "productos": gettext_lazy("Productos y correo electrónico"),
+    "token": gettext_lazy("Código de confirmación"),
+    "confirmacion": gettext_lazy("Confirmación"),
+}
+IDENTITY = "identity"  # {"fp", "person", "invitation"}: identification checked once
+EMAIL = "email"  # the email chosen in "productos"
+CODE_SENT = "code_sent"  # {"person", "email"}: a code was sent for this pair
+VERIFIED = "verified"  # {"person", "email"}: the code was right for this pair
+REGISTERED = "client_registered"  # session: email shown on the confirmation screen
 
 
-def login(request):
-    """`/clientes/ingresar/`: client login, entry to the client registration flow (000)."""
-    return render(request, "registration/login.html")
+def _base_url(request) -> str:
+    return request.build_absolute_uri("/")
+
+
+# --- login (000 paso 1) ----------------------------------------------------------------------
+class ClientLoginView(auth_views.LoginView):
+    """`/clientes/ingresar/`: login by email and the two registration choices."""
+
+    template_name = "registration/login.html"
+    authentication_form = forms.ClientLoginForm
+    redirect_authenticated_user = False
+
+    def get_default_redirect_url(self):
+        return reverse("registration:home")
+
+
+# --- the wizard (000 pasos 2–5) ----------------------------------------------------------------
+class ClientRegistrationWizard(SessionWizardView):
+    """ "Aún no estoy registrado": policy data, products and email, token."""
+
+    form_list = [
+        ("identificacion", forms.IdentifyForm),
+        ("productos", forms.ProductsForm),
+        ("token", forms.TokenForm),
+    ]
+    template_name = "registration/wizard_step.html"
+    identify_template = "registration/steps/identificacion.html"
+    url_name = "registration:register"
+
+    def dispatch(self, request, *args, **kwargs):
+        return never_cache(super().dispatch)(request, *args, **kwargs)
+
+    # --- storage helpers ----------------------------------------------------------------
+    def _extra(self, key, default=None):
+        return self.storage.extra_data.get(key, default)
+
+    def _set_extra(self, **values):
+        self.storage.extra_data = {**self.storage.extra_data, **values}
+
+    def _person(self) -> Person | None:
+        identity = self._extra(IDENTITY)
+        return Person.objects.filter(pk=identity["person"]).first() if identity else None
+
+    def _pair(self) -> dict | None:
+        identity, email = self._extra(IDENTITY), self._extra(EMAIL)
+        return {"person": identity["person"], "email": email} if identity and email else None
+
+    def _first_incomplete_step(self) -> str:
+        for step in self.steps.all:
+            if self.storage.get_step_data(step) is None:
+                return step
+        return self.steps.last
+
+    # --- step integrity -------------------------------------------------------------------
+    def post(self, *args, **kwargs):
+        management = ManagementForm(self.request.POST, prefix=self.prefix)
+        posted = management.cleaned_data["current_step"] if management.is_valid() else None
+        steps = list(self.get_form_list())
+        expected = self.storage.current_step or self.steps.first
+        if (
+            posted not in steps
+            or (
+                steps.index(posted) > steps.index(expected)
+                and steps.index(posted) > steps.index(self._first_incomplete_step())
+            )
+            or (posted != steps[0] and self._extra(IDENTITY) is None)
+        ):
+            # A missing, junk or later step (expired session, tampering, another tab).
+            messages.warning(
+                self.request,
+                _("Tu sesión de registro expiró o cambió. Continúa desde este paso."),
+            )
+            self.storage.current_step = (
+                self._first_incomplete_step() if self._extra(IDENTITY) else steps[0]
+            )
+            return self.render(self.get_form())
+        goto = self.request.POST.get("wizard_goto_step")
+        if goto and goto in steps:
+            if steps.index(goto) >= steps.index(self.steps.current):
+                return self.render(self.get_form())  # Regresar only goes back
+            return super().post(*args, **kwargs)
+        if self.request.POST.get("reenviar") and self.steps.current == "token":
+            self._send_code(force=True)
+            return self.render(self.get_form(step="token"))
+        return super().post(*args, **kwargs)
+
+    # --- forms --------------------------------------------------------------------------
+    def get_form_kwargs(self, step=None):
+        if step == "identificacion":
+            return {
+                "client_ip": ratelimit.client_ip(self.request),
+                "verified": self._extra(IDENTITY),
+            }
+        if step == "productos":
+            return {"person": self._person()}
+        if step == "token":
+            pair = self._pair()
+            return {
+                "person": self._person(),
+                "email": self._extra(EMAIL, ""),
+                "verified": pair is not None and self._extra(VERIFIED) == pair,
+            }
+        return {}
+
+    def process_step(self, form):
+        step = self.steps.current
+        if step == "identificacion":
+            identity = {
+                "fp": forms.fingerprint(form.cleaned_data),
+                "person": form.person.pk,
+                "invitation": form.invitation.pk if form.invitation else None,
+            }
+            if identity != self._extra(IDENTITY):
+                self.storage.extra_data = {IDENTITY: identity}
+        elif step == "productos":
+            self._set_extra(**{EMAIL: form.cleaned_data["email"]})
+        elif step == "token":
+            self._set_extra(**{VERIFIED: self._pair()})
+        return super().process_step(form)
+
+    # --- the code (000 paso 4) ----------------------------------------------------------
+    def _send_code(self, *, force: bool = False) -> None:
+        """Send a code for the chosen email unless one was already sent for it."""
+        pair, person = self._pair(), self._person()
+        if pair is None or person is None:
+            return
+        if not force and self._extra(CODE_SENT) == pair:
+            return
+        try:
+            services.send_registration_code(person, pair["email"])
+        except codes.SendRefused as refused:
+            messages.warning(
+                self.request,
+                _("Por seguridad espera %(seconds)s segundos antes de pedir otro código.")
+                % {"seconds": refused.wait_seconds},
+            )
+            return
+        self._set_extra(**{CODE_SENT: pair})
+        messages.info(
+            self.request,
+            _("Enviamos un código de confirmación a %(email)s.") % {"email": pair["email"]},
+        )
+
+    def render(self, form=None, **kwargs):
+        if self.steps.current == "token" and self._extra(VERIFIED) != self._pair():
+            self._send_code()
+        return super().render(form or self.get_form(), **kwargs)
+
+    def get_context_data(self, form, **kwargs):
+        context = super().get_context_data(form=form, **kwargs)
+        names = [*self.get_form_list(), "confirmacion"]
+        current = self.steps.current
+        context.update(
+            step_titles=[(n, STEP_TITLES[n]) for n in names],
+            step_title=STEP_TITLES[current],
+            step_number=self.steps.step1,
+            step_total=len(names),
+            step_template=(
+                self.identify_template
+                if current == "identificacion"
+                else f"registration/steps/{current}.html"
+            ),
+            wizard_url=reverse(self.url_name),
+        )
+        if current == "productos":
+            person = self._person()
+            context["policies"] = person.policies.all() if person else []
+        if current == "token":
+            email = self._extra(EMAIL, "")
+            context["email"] = email
+            context["wait_seconds"] = services.seconds_until_next_code(email) if email else 0
+        return context
+
+    # --- the end (000 paso 5) -----------------------------------------------------------
+    def done(self, form_list, form_dict, **kwargs):
+        identify = form_dict["identificacion"]
+        email = form_dict["productos"].cleaned_data["email"]
+        pair = {"person": identify.person.pk, "email": email}
+        if (
+            self._extra(VERIFIED) != pair
+            or self._extra(IDENTITY, {}).get("person") != pair["person"]
+        ):
+            # The email changed in another tab after the code was checked: a new code.
+            self.storage.current_step = "token"
+            self._set_extra(**{EMAIL: email})
+            return self.render(self.get_form(step="token"))
+        try:
+            user = services.register_client(
+                identify.person.pk,
+                email,
+                base_url=_base_url(self.request),
+                invitation_id=identify.invitation.pk if identify.invitation else None,
+            )
+        except services.EmailTaken:
+            self.storage.current_step = "productos"
+            form = self.get_form(step="productos", data=self.storage.get_step_data("productos"))
+            form.is_valid()
+            form.add_error(None, forms.MSG_EMAIL_TAKEN)
+            return self.render(form)
+        except services.AlreadyRegistered:
+            self.storage.reset()
+            messages.error(self.request, forms.already_registered_message())
+            return redirect(self.url_name)
+        self.storage.reset()
+        self.request.session[REGISTERED] = user.email
+        return redirect("registration:registered")
+
+
+class KeyRegistrationWizard(ClientRegistrationWizard):
+    """ "Recibí un correo para registrarme" (000 paso 7): key and policy, then from paso 3."""
+
+    form_list = [
+        ("identificacion", forms.IdentifyKeyForm),
+        ("productos", forms.ProductsForm),
+        ("token", forms.TokenForm),
+    ]
+    identify_template = "registration/steps/identificacion_clave.html"
+    url_name = "registration:register_key"
+
+
+@never_cache
+def cancel(request):
+    """Cancelar: forget both wizards' data and return to the login page."""
+    for wizard in (ClientRegistrationWizard, KeyRegistrationWizard):
+        request.session.pop(f"wizard_{normalize_name(wizard.__name__)}", None)
+    return redirect("registration:login")
+
+
+@never_cache
+def registered(request):
+    """000 paso 5: confirmation screen (after the redirect, so a reload creates nothing)."""
+    email = request.session.get(REGISTERED)
+    if not email:
+        return redirect("registration:login")
+    names = [*STEP_TITLES]
+    context = {
+        "email": email,
+        "step_titles": list(STEP_TITLES.items()),
+        "step_number": len(names),
+        "step_total": len(names),
+        "step_title": STEP_TITLES["confirmacion"],
+    }
+    return render(request, "registration/registered.html", context)
+
+
+# --- set password (000 paso 6) ---------------------------------------------------------------
+class SetPasswordView(auth_views.PasswordResetConfirmView):
+    """The link "aquí": Django's reset-confirm view with our own 24-hour token."""
+
+    token_generator = services.set_password_token
+    form_class = forms.SetPasswordForm
+    template_name = "registration/set_password.html"
+    success_url = reverse_lazy("registration:password_set")
+    post_reset_login = False
+
+
+def password_set(request):
+    """ "¡Éxito!"; ACEPTAR returns to the login page."""
+    return render(request, "registration/password_set.html")
+
+
+@method_decorator(never_cache, name="dispatch")
+class ForgotPasswordView(FormView):
+    """¿Olvidaste tu contraseña?: the same answer whether or not the account exists."""
+
+    form_class = forms.ForgotPasswordForm
+    template_name = "registration/forgot_password.html"
+
+    def form_valid(self, form):
+        services.request_password_link(
+            form.cleaned_data["email"],
+            base_url=_base_url(self.request),
+            ip=ratelimit.client_ip(self.request),
+        )
+        return render(
+            self.request,
+            "registration/forgot_password_sent.html",
+            {"email": form.cleaned_data["email"]},
+        )
+
+
+# --- client portal (issue 4 §8) ---------------------------------------------------------------
+def _client_required(view):
+    return login_required(view, login_url="registration:login")
+
+
+@_client_required
+def home(request):
+    """ "Mis productos"."""
+    person = Person.objects.filter(user=request.user).first()
+    policies = person.policies.all() if person else []
+    return render(request, "registration/home.html", {"person": person, "policies": policies})
+
+
+class ClientPasswordChangeView(auth_views.PasswordChangeView):
+    form_class = forms.PasswordChangeForm
+    template_name = "registration/change_password.html"
+    success_url = reverse_lazy("registration:home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Tu contraseña se cambió correctamente."))
+        return response
+
+
+change_password = _client_required(ClientPasswordChangeView.as_view())
+
+EMAIL_CHANGE = "client_email_change"  # session: the new email awaiting its code
+
+
+@_client_required
+@never_cache
+def change_email(request):
+    """Change the username email: password, new email twice, then a code sent to it."""
+    pending = request.session.get(EMAIL_CHANGE)
+    if request.method == "POST" and "cancelar" in request.POST:
+        request.session.pop(EMAIL_CHANGE, None)
+        return redirect("registration:home")
+    if request.method == "POST" and "reenviar" in request.POST and pending:
+        _send_email_change_code(request, pending)
+        return redirect("registration:change_email")
+    if request.method == "POST" and "code" in request.POST and pending:
+        code_form = forms.CodeForm(request.POST)
+        if code_form.is_valid():
+            try:
+                result = services.confirm_email_change(
+                    request.user, pending, code_form.cleaned_data["code"]
+                )
+            except services.EmailTaken:
+                request.session.pop(EMAIL_CHANGE, None)
+                messages.error(request, forms.MSG_EMAIL_TAKEN)
+                return redirect("registration:change_email")
+            if result is codes.Check.OK:
+                request.session.pop(EMAIL_CHANGE, None)
+                messages.success(
+                    request,
+                    _("Tu correo electrónico ahora es %(email)s.") % {"email": pending},
+                )
+                return redirect("registration:home")
+            code_form.add_error(
+                "code",
+                {
+                    codes.Check.WRONG: forms.MSG_CODE_WRONG,
+                    codes.Check.LOCKED: forms.MSG_CODE_LOCKED,
+                }.get(result, forms.MSG_CODE_EXPIRED),
+            )
+        return render(
+            request, "registration/change_email_code.html", {"form": code_form, "email": pending}
+        )
+    if request.method == "POST":
+        form = forms.ChangeEmailForm(request.POST, user=request.user)
+        if form.is_valid():
+            email = form.cleaned_data["email"]
+            if _send_email_change_code(request, email):
+                request.session[EMAIL_CHANGE] = email
+            return redirect("registration:change_email")
+        return render(request, "registration/change_email.html", {"form": form})
+    if pending:
+        return render(
+            request,
+            "registration/change_email_code.html",
+            {
+                "form": forms.CodeForm(),
+                "email": pending,
+                "wait_seconds": services.seconds_until_next_code(pending),
+            },
+        )
+    return render(
+        request,
+        "registration/change_email.html",
+        {"form": forms.ChangeEmailForm(user=request.user)},
+    )
+
+
+def _send_email_change_code(request, email: str) -> bool:
+    try:
+        services.start_email_change(request.user, email)
+    except codes.SendRefused as refused:
+        messages.warning(
+            request,
+            _("Por seguridad espera %(seconds)s segundos antes de pedir otro código.")
+            % {"seconds": refused.wait_seconds},
+        )
+        return False
+    messages.info(request, _("Enviamos un código de confirmación a %(email)s.") % {"email": email})
+    return True
+
+
+class ClientLogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("registration:login")

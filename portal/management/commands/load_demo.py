@@ -30,6 +30,15 @@ class Command(BaseCommand):
                 "(en /admin/)"
             )
         )
+        from registration.demo import load_demo_clients
+
+        client, client_password = load_demo_clients(self.stdout)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Cliente de demostración: correo «{client}», contraseña «{client_password}» "
+                "(en /clientes/ingresar/)"
+            )
+        )
 
     def _agent_states(self):
         User = get_user_model()
