@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -183,3 +184,20 @@ class Decision(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Las decisiones registradas no se eliminan.")
+
+
+class Announcement(models.Model):
+    """The "Novedades" on the agent portal's home (001 §4), written by back-office in admin."""
+
+    title = models.CharField(_("título"), max_length=200)
+    body = models.TextField(_("texto"))
+    published_at = models.DateTimeField(_("publicada desde"), default=timezone.now)
+    active = models.BooleanField(_("visible"), default=True)
+
+    class Meta:
+        verbose_name = _("novedad")
+        verbose_name_plural = _("novedades")
+        ordering = ["-published_at"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,8 +1,6 @@
-"""Agent pages: login and the access request wizard (001 §3.2–3.7)."""
+"""Agent pages: the access request wizard (001 §3.2–3.7)."""
 
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,22 +27,6 @@ STEP_TITLES = {
     "enviada": _("Solicitud enviada"),
 }
 CAPTCHA_OK = "captcha_verified"
-
-
-class AgentLoginView(auth_views.LoginView):
-    """`/agentes/ingresar/` (001 §4): Usuario, Clave, Ingresar."""
-
-    template_name = "agents/login.html"
-    redirect_authenticated_user = True
-
-    def get_form(self, form_class=None):
-        form = super().get_form(form_class)
-        form.fields["username"].label = _("Usuario")
-        form.fields["password"].label = _("Clave")
-        return form
-
-    def get_default_redirect_url(self):
-        return reverse("agents:home")
 
 
 class AccessRequestWizard(SessionWizardView):
@@ -218,12 +200,4 @@ def request_sent(request):
     return render(request, "agents/request_sent.html", context)
 
 
-@login_required(login_url="agents:login")
-def home(request):
-    return render(request, "agents/home.html")
-
-
-@login_required(login_url="agents:login")
-def manage(request):
-    """"Administra tu Usuario"."""
-    return render(request, "agents/manage.html")
+# The agent portal (home, Administra tu Usuario, login) lives in agents/portal_views.py.

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.AccountGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -221,11 +222,28 @@ AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked.html"
 AXES_VERBOSE = False
+# A locked-out login gets the same page as a wrong password: a guesser learns nothing.
+AXES_LOCKOUT_CALLABLE = "portal.views.lockout_response"
 
 # --- Product rules --------------------------------------------------------------------------
 REVIEW_SLA_BUSINESS_DAYS = 3
 TEMPORARY_PASSWORD_HOURS = int(os.environ.get("TEMPORARY_PASSWORD_HOURS", "72"))
 CALL_CENTER_PHONE = os.environ.get("CALL_CENTER_PHONE", "01800-00MetLife (6385433)")
+# Passwords: maximum age, and how early home shows the "Reset de Contraseña" alert (001 §4).
+PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90"))
+PASSWORD_RESET_WARNING_DAYS = int(os.environ.get("PASSWORD_RESET_WARNING_DAYS", "10"))
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60  # "¿Olvidaste tu contraseña?" links live one day
+# Signed-in users who must visit one page before any other (portal.middleware): per user
+# kind, the URL namespace guarded and the pages; the client portal adds "client" here.
+ACCOUNT_GATES = {
+    "agent": {
+        "namespace": "agents",
+        "password_change": "agents:password_change",
+        "confirm_contact": "agents:confirm_contact",
+        "confirm_contact_also": ["agents:email_confirm"],  # the code sent to a new email
+        "exempt": ["agents:logout"],
+    },
+}
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -205,3 +205,46 @@ def page(browser, live_server):
 
 
 __all__ = ["valid_rfc", "wait_for_port"]
+
+
+@pytest.fixture
+def make_agent_user(make_agent):
+    """An SAA agent with a portal account (kind "agent"), signed-in ready:
+    `make_agent_user(password="…", password_expired=True, contact_confirmed=False, **agent)`.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.models import User
+
+    def make(
+        password="Clave-Segura-2024",
+        password_expired=False,
+        contact_confirmed=True,
+        temporary_hours=72,
+        phone="5512345678",
+        **agent_fields,
+    ):
+        agent = make_agent(**agent_fields)
+        now = timezone.now()
+        user = User.objects.create_user(
+            username=f"SPXA{agent.clave_agente}",
+            email=agent.email,
+            password=password,
+            first_name=agent.nombre,
+            last_name=f"{agent.apellido_paterno} {agent.apellido_materno}".strip(),
+            kind=User.Kind.AGENT,
+            phone=phone,
+            password_expired=password_expired,
+            temporary_password_expires_at=(
+                now + timedelta(hours=temporary_hours) if password_expired else None
+            ),
+            password_changed_at=None if password_expired else now,
+            contact_confirmed_at=now if contact_confirmed else None,
+        )
+        agent.user = user
+        agent.save(update_fields=["user"])
+        return user
+
+    return make

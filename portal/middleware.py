@@ -1,0 +1,46 @@
+"""Keep a signed-in user on the one page they must visit first (001 §4).
+
+`settings.ACCOUNT_GATES` says, per user kind, which URL namespace is guarded and where to
+send the user: a temporary or too old password → "Cambio de contraseña"; contact data not
+yet confirmed → the confirmation page. Pages outside the namespace are not touched.
+"""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from . import services
+
+
+class AccountGateMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        gate = settings.ACCOUNT_GATES.get(getattr(user, "kind", ""))
+        match = request.resolver_match
+        if not gate or match is None or gate["namespace"] not in match.namespaces:
+            return None
+        name = match.view_name
+        if name in gate.get("exempt", ()):
+            return None
+        if services.password_needs_change(user):
+            target = gate["password_change"]
+            return None if name == target else redirect(target)
+        confirm = gate.get("confirm_contact")
+        if confirm and user.contact_confirmed_at is None:
+            if name == confirm or name in gate.get("confirm_contact_also", ()):
+                return None
+            url = reverse(confirm)
+            if request.method == "GET":
+                url += "?" + urlencode({"next": request.get_full_path()})
+            return redirect(url)
+        return None
