@@ -173,6 +173,9 @@ class ProductsForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
+        if self.person is not None and self.person.user_id is not None:
+            # Registered meanwhile (another tab or device).
+            raise ValidationError(already_registered_message(), code="registered")
         new = (data.get("new_email") or "").strip().lower()
         again = (data.get("new_email_confirmation") or "").strip().lower()
         if new or again:
