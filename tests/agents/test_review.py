@@ -395,3 +395,37 @@ def test_concurrent_reviewers_exactly_one_decision_wins(make_request, make_revie
     assert decision.decision == winners[0]
     agents = User.objects.filter(kind=User.Kind.AGENT).count()
     assert agents == (1 if winners[0] == "aprobada" else 0)
+
+
+# --- As a reviewer sees it -----------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_reviewer_approves_and_rejects_from_the_request_page_in_chromium(
+    page, make_agent, make_request, make_reviewer
+):
+    user = make_reviewer("revisora")
+    user.set_password("clave-revisora-2026")
+    user.save()
+    first = make_request(make_agent(apellido_paterno="PRIMERO"))
+    second = make_request(make_agent(apellido_paterno="SEGUNDO"))
+
+    page.goto("/admin/")
+    page.get_by_label("Nombre de usuario").fill("revisora")
+    page.get_by_label("Contraseña").fill("clave-revisora-2026")
+    page.get_by_role("button", name="Identificarse").click()
+    page.get_by_role("link", name="Solicitudes de acceso").first.click()
+    page.get_by_role("link", name=first.agent.clave_agente).click()
+    page.get_by_role("button", name="Aprobar").click()
+    page.get_by_text("Solicitud aprobada; usuario generado:").wait_for()
+    assert page.locator(".alta-decision").count() == 1
+
+    page.goto(f"/admin/agents/accessrequest/{second.pk}/change/")
+    page.get_by_role("link", name="Rechazar").click()
+    page.get_by_label(INSUFFICIENT).check()
+    page.get_by_label("Detalle (se incluye en el correo al agente)").fill("Falta la cédula.")
+    page.get_by_role("button", name="Rechazar").click()
+    page.get_by_text("Solicitud rechazada.").wait_for()
+    assert "Falta la cédula." in page.locator(".alta-decision").inner_text()
+
+    assert status_of(first) == "aprobada" and status_of(second) == "rechazada"
