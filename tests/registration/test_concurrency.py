@@ -1,0 +1,93 @@
+"""One email, one account: concurrent registrations on PostgreSQL (000 paso 3, issue 4 §4)."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from portal.models import OneTimeCode, User
+from registration import services
+from registration.models import Person
+
+from .conftest import ClientWizard, last_code
+
+
+def run_together(functions) -> list[str]:
+    barrier = threading.Barrier(len(functions))
+    outcomes: list[str] = []
+
+    def run(function):
+        try:
+            barrier.wait()
+            outcomes.append(function())
+        except Exception as exc:  # noqa: BLE001 - any other outcome fails the test
+            outcomes.append(type(exc).__name__)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
+
+
+def claim(person_id: int, email: str):
+    def do():
+        services.register_client(person_id, email, base_url="http://testserver/")
+        return "created"
+
+    return do
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("people", [2, 8])
+def test_different_people_claiming_one_email_get_one_account(make_person, people):
+    persons = [make_person(emails=[]) for _ in range(people)]
+    outcomes = run_together([claim(p.pk, "compartido@ejemplo.test") for p in persons])
+    assert outcomes == ["EmailTaken"] * (people - 1) + ["created"]
+    assert User.objects.filter(username="compartido@ejemplo.test").count() == 1
+    assert Person.objects.filter(user__isnull=False).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_person_registering_twice_at_once_gets_one_account(make_person):
+    person = make_person()
+    outcomes = run_together(
+        [claim(person.pk, "uno@ejemplo.test"), claim(person.pk, "dos@ejemplo.test")]
+    )
+    assert outcomes == ["AlreadyRegistered", "created"]
+    assert User.objects.filter(kind=User.Kind.CLIENT).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_wizards_finishing_at_once_with_one_email(make_person):
+    """Both verified their code for the same new email; the last click decides."""
+    wizards = []
+    for _ in range(2):
+        person = make_person(emails=[])
+        wizard = ClientWizard(Client())
+        wizard.identify(person)
+        wizard.choose_email(new="mismo@ejemplo.test")
+        wizards.append((wizard, last_code("mismo@ejemplo.test")))
+        # Past the per-address resend cooldown for the second person's code.
+        OneTimeCode.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+
+    def finish(wizard, code):
+        def do():
+            response = wizard.enter_code(code)
+            if response.status_code == 302:
+                return "created"
+            assert "ya está registrado en otra cuenta" in response.text
+            return "taken"
+
+        return do
+
+    # Codes are per person, so the second send did not void the first person's code.
+    outcomes = run_together([finish(w, c) for w, c in wizards])
+    assert outcomes == ["created", "taken"]
+    assert User.objects.filter(username="mismo@ejemplo.test").count() == 1
