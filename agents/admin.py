@@ -7,10 +7,10 @@ the reviewer's choice to them.
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -235,6 +235,12 @@ class AccessRequestAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def _get_request(self, request, object_id) -> AccessRequest:
+        obj = self.get_object(request, unquote(object_id))  # None for a malformed id, too
+        if obj is None:
+            raise Http404
+        return obj
+
     def _change_url(self, obj) -> str:
         return reverse("admin:agents_accessrequest_change", args=[obj.pk])
 
@@ -244,7 +250,7 @@ class AccessRequestAdmin(admin.ModelAdmin):
     def _approve(self, request, object_id):
         if not self.has_review_permission(request):
             raise PermissionDenied
-        obj = get_object_or_404(AccessRequest, pk=object_id)
+        obj = self._get_request(request, object_id)
         try:
             user = services.approve_request(obj.pk, request.user)
         except services.DecisionError as exc:
@@ -261,7 +267,7 @@ class AccessRequestAdmin(admin.ModelAdmin):
     def reject_view(self, request, object_id):
         if not self.has_review_permission(request):
             raise PermissionDenied
-        obj = get_object_or_404(AccessRequest.objects.select_related("agent"), pk=object_id)
+        obj = self._get_request(request, object_id)
         if obj.status != AccessRequest.Status.PENDING:
             self.message_user(request, gettext("La solicitud ya fue decidida."), messages.WARNING)
             return HttpResponseRedirect(self._change_url(obj))

@@ -242,6 +242,14 @@ def test_request_page_reject_button_asks_the_reason(reviewer_client, make_reques
     assert request.rejection_reason == INSUFFICIENT
 
 
+def test_decision_urls_refuse_get_and_unknown_requests(reviewer_client, make_request):
+    request = make_request()
+    assert reviewer_client.get(f"{CHANGELIST}{request.pk}/aprobar/").status_code == 405
+    assert reviewer_client.post(f"{CHANGELIST}abc/aprobar/").status_code == 404
+    assert reviewer_client.get(f"{CHANGELIST}999999/rechazar/").status_code == 404
+    assert status_of(request) == "pendiente"
+
+
 def test_a_decided_request_cannot_be_decided_again(
     reviewer_client, make_request, make_reviewer, django_capture_on_commit_callbacks
 ):
