@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from agents.models import AccessRequest, Agent, Role
+from agents.models import AccessRequest, Agent, Announcement, Role
 
 DEMO_DIR = Path(settings.BASE_DIR) / "demo"
 REVIEWER = ("revisor", "revisor-demo-2026")
@@ -65,6 +65,12 @@ class Command(BaseCommand):
                 agent=agent, role=Role.objects.get(code="AGENTE"), email=agent.email
             )
             request.channels.set(agent.channels.all())
+        # "Novedades" on the agent portal's home (001 §4), as in the manual's screenshot.
+        for title, body in [
+            ("Masters MetLife", "¿Preocupado por el retiro? Conoce nuestros planes."),
+            ("FlexiLife", "Ahora ya puedes consultar el rendimiento acumulado de FlexiLife."),
+        ]:
+            Announcement.objects.get_or_create(title=title, defaults={"body": body})
 
     def _reviewer(self):
         User = get_user_model()
