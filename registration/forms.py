@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from portal import services as account_services
 from portal.codes import Check
 
 from . import services
@@ -266,6 +267,11 @@ class SetPasswordForm(auth_forms.SetPasswordForm):
         self.fields["new_password1"].help_text = ""
         self.fields["new_password2"].label = _("Confirma tu contraseña")
 
+    def save(self, commit=True):
+        # The shared service records the password's age and lifts an axes lockout.
+        account_services.set_password(self.user, self.cleaned_data["new_password1"])
+        return self.user
+
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):
     def __init__(self, *args, **kwargs):
@@ -274,6 +280,10 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
         self.fields["new_password1"].label = _("Nueva contraseña")
         self.fields["new_password1"].help_text = ""
         self.fields["new_password2"].label = _("Confirma la nueva contraseña")
+
+    def save(self, commit=True):
+        account_services.set_password(self.user, self.cleaned_data["new_password1"])
+        return self.user
 
 
 class ChangeEmailForm(forms.Form):

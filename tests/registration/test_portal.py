@@ -1,0 +1,173 @@
+"""The client portal (issue 4 §8): login by email, "Mis productos", password and email."""
+
+import pytest
+from django.core import mail
+
+from portal.models import OneTimeCode, User
+
+from .conftest import last_code, last_link
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "Cedro-azul-2026!"
+
+
+@pytest.fixture
+def client_user(make_person):
+    person = make_person(products=["Vida Individual", "Gastos Médicos Mayores"])
+    user = User.objects.create_user(
+        "maria.rodriguez@ejemplo.test",
+        email="maria.rodriguez@ejemplo.test",
+        password=PASSWORD,
+        first_name="MARÍA",
+        last_name="RODRÍGUEZ LÓPEZ",
+        kind=User.Kind.CLIENT,
+    )
+    person.user = user
+    person.save()
+    return user
+
+
+def login(client, email, password=PASSWORD):
+    return client.post("/clientes/ingresar/", {"username": email, "password": password})
+
+
+def test_login_by_email_shows_my_products(client, client_user):
+    response = login(client, "  Maria.Rodriguez@Ejemplo.test ")
+    assert response.status_code == 302 and response.url == "/clientes/"
+    page = client.get("/clientes/")
+    assert "Mis productos" in page.text
+    for policy in client_user.person.policies.all():
+        assert policy.numero_poliza in page.text
+    assert "Vida Individual" in page.text and "Gastos Médicos Mayores" in page.text
+
+
+def test_login_page_labels_and_links(client):
+    page = client.get("/clientes/ingresar/")
+    assert '<label for="id_username">Correo electrónico' in page.text
+    assert '<label for="id_password">Contraseña' in page.text
+    assert "¿Olvidaste tu contraseña?" in page.text
+
+
+def test_wrong_password_gets_a_clear_message_and_keeps_the_email(client, client_user):
+    response = login(client, client_user.email, "incorrecta-123456")
+    assert response.status_code == 200
+    assert "Se detectaron los siguientes errores:" in response.text
+    assert "El correo electrónico o la contraseña no son correctos." in response.text
+    assert 'value="maria.rodriguez@ejemplo.test"' in response.text
+
+
+def test_an_agent_cannot_sign_in_on_the_client_page(client):
+    User.objects.create_user("SPXA1522", email="a@ejemplo.test", password=PASSWORD,
+                             kind=User.Kind.AGENT)  # fmt: skip
+    response = login(client, "SPXA1522")
+    assert "El correo electrónico o la contraseña no son correctos." in response.text
+
+
+def test_login_is_throttled(client, client_user, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(client, client_user.email, "incorrecta-123456")
+    response = login(client, client_user.email)  # right password, but locked
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert client.get("/clientes/").status_code == 302
+
+
+def test_my_products_needs_login(client):
+    response = client.get("/clientes/")
+    assert response.status_code == 302 and response.url.startswith("/clientes/ingresar/")
+
+
+def test_logout(client, client_user):
+    login(client, client_user.email)
+    response = client.post("/clientes/salir/")
+    assert response.status_code == 302 and response.url == "/clientes/ingresar/"
+    assert client.get("/clientes/").status_code == 302
+
+
+def test_change_password(client, client_user):
+    login(client, client_user.email)
+    page = client.get("/clientes/contrasena/cambiar/")
+    assert "Al menos 12 caracteres." in page.text
+    response = client.post(
+        "/clientes/contrasena/cambiar/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "123456789012",
+            "new_password2": "123456789012",
+        },
+    )
+    assert "Se detectaron los siguientes errores:" in response.text
+    response = client.post(
+        "/clientes/contrasena/cambiar/",
+        {"old_password": PASSWORD, "new_password1": "Roble-verde-2027?",
+         "new_password2": "Roble-verde-2027?"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    client_user.refresh_from_db()
+    assert client_user.check_password("Roble-verde-2027?")
+    assert client.get("/clientes/").status_code == 200  # still signed in
+
+
+def test_change_email_needs_the_code_sent_to_the_new_address(
+    client, client_user, django_capture_on_commit_callbacks
+):
+    login(client, client_user.email)
+    response = client.post(
+        "/clientes/correo/cambiar/",
+        {"email": "nuevo@ejemplo.test", "email_confirmation": "otro@ejemplo.test",
+         "password": PASSWORD},
+    )  # fmt: skip
+    assert "no coinciden" in response.text
+    response = client.post(
+        "/clientes/correo/cambiar/",
+        {"email": "nuevo@ejemplo.test", "email_confirmation": "nuevo@ejemplo.test",
+         "password": "mala"},
+    )  # fmt: skip
+    assert "La contraseña actual no es correcta." in response.text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/clientes/correo/cambiar/",
+            {"email": "Nuevo@ejemplo.test", "email_confirmation": "nuevo@ejemplo.test",
+             "password": PASSWORD},
+            follow=True,
+        )  # fmt: skip
+    assert "Confirma tu correo electrónico" in response.text
+    assert mail.outbox[-1].to == ["nuevo@ejemplo.test"]
+    response = client.post("/clientes/correo/cambiar/", {"code": "xx"})
+    assert "El código no es correcto." in response.text
+    response = client.post("/clientes/correo/cambiar/", {"code": last_code("nuevo@ejemplo.test")})
+    assert response.status_code == 302
+    client_user.refresh_from_db()
+    assert client_user.username == client_user.email == "nuevo@ejemplo.test"
+    client.post("/clientes/salir/")
+    assert login(client, "nuevo@ejemplo.test").status_code == 302
+
+
+def test_change_email_to_another_accounts_email_is_refused(client, client_user):
+    User.objects.create_user("otra@ejemplo.test", email="otra@ejemplo.test",
+                             kind=User.Kind.CLIENT)  # fmt: skip
+    login(client, client_user.email)
+    response = client.post(
+        "/clientes/correo/cambiar/",
+        {"email": "otra@ejemplo.test", "email_confirmation": "otra@ejemplo.test",
+         "password": PASSWORD},
+    )  # fmt: skip
+    assert "ya está registrado en otra cuenta" in response.text
+    assert not OneTimeCode.objects.exists()
+
+
+def test_forgot_password_link_sets_a_new_password(
+    client, client_user, django_capture_on_commit_callbacks
+):
+    page = client.get("/clientes/contrasena/olvide/")
+    assert '<label for="id_email">Correo electrónico' in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/clientes/contrasena/olvide/", {"email": client_user.email})
+    response = client.get(last_link(client_user.email), follow=True)
+    response = client.post(
+        response.redirect_chain[-1][0],
+        {"new_password1": "Roble-verde-2027?", "new_password2": "Roble-verde-2027?"},
+        follow=True,
+    )
+    assert "¡Éxito!" in response.text
+    assert login(client, client_user.email, "Roble-verde-2027?").status_code == 302
