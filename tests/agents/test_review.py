@@ -437,3 +437,15 @@ def test_reviewer_approves_and_rejects_from_the_request_page_in_chromium(
     assert "Falta la cédula." in page.locator(".alta-decision").inner_text()
 
     assert status_of(first) == "aprobada" and status_of(second) == "rechazada"
+
+
+def test_the_database_refuses_to_change_or_delete_a_decision(make_request, make_reviewer):
+    from django.db import DatabaseError, transaction
+
+    request = make_request()
+    services.reject_request(request.pk, make_reviewer(), INSUFFICIENT)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Decision.objects.update(reason="otro")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Decision.objects.all()._raw_delete(Decision.objects.db)
+    assert Decision.objects.get().reason == INSUFFICIENT
