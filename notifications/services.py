@@ -58,8 +58,9 @@ def render_email(email: OutboxEmail, extra: dict | None = None) -> EmailMultiAlt
 
 
 def backoff(attempts: int) -> timedelta:
-    """Exponential backoff with full jitter: up to 30 s, 60 s, 120 s … capped at one hour."""
-    ceiling = min(3600, 30 * 2 ** max(attempts - 1, 0))
+    """Exponential backoff with jitter: up to 30 s, 60 s, 120 s … capped at one hour."""
+    base = settings.OUTBOX_RETRY_BASE_SECONDS
+    ceiling = min(3600, base * 2 ** max(attempts - 1, 0))
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
@@ -88,9 +89,7 @@ def deliver_email(pk: int) -> str:
             email.subject = message.subject
             email.sent_at = timezone.now()
             email.last_error = ""
-            email.save(
-                update_fields=["status", "attempts", "subject", "sent_at", "last_error"]
-            )
+            email.save(update_fields=["status", "attempts", "subject", "sent_at", "last_error"])
             return email.status
     _record_failure(pk, error)
     raise error

@@ -198,7 +198,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "resend-pending-outbox": {
         "task": "notifications.tasks.send_pending",
-        "schedule": 60.0,
+        "schedule": float(os.environ.get("OUTBOX_RESEND_SECONDS", "60")),
     },
     "clear-expired-sessions": {
         "task": "notifications.tasks.clear_sessions",
@@ -206,6 +206,8 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+# First retry after up to this many seconds, doubling each time (capped at one hour).
+OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))
 
 # --- Captcha (django-simple-captcha) --------------------------------------------------------
 CAPTCHA_TEST_MODE = env_bool("CAPTCHA_TEST_MODE", False)

@@ -120,15 +120,23 @@ class SmtpSink:
         from aiosmtpd.controller import Controller
 
         self.messages: list = []
-        self.refuse = False
+        self.refuse = False  # answer 451 to every message
+        self.delay = 0.0  # seconds to wait before accepting a message
+        self.attempts = 0  # messages offered, accepted or not
         sink = self
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
-                if sink.refuse:
-                    return "451 Try again later"
+                import asyncio
                 import email
 
+                sink.attempts += 1
+                if sink.refuse:
+                    return "451 Try again later"
+                for _ in range(int(sink.delay * 10)):  # a slow server: the client may die
+                    await asyncio.sleep(0.1)
+                    if server.transport is None or server.transport.is_closing():
+                        return "421 Client went away"  # never accepted: not delivered
                 sink.messages.append(email.message_from_bytes(envelope.content))
                 return "250 OK"
 
@@ -151,31 +159,52 @@ def smtp_sink():
 
 
 @pytest.fixture
-def celery_worker(transactional_db, smtp_sink, services):
-    """A real `celery worker` process on the test database, Redis and the SMTP sink."""
+def start_worker(transactional_db, smtp_sink, services):
+    """Start real `celery worker` processes on the test database, Redis and the SMTP sink:
+    `start_worker(beat=True, OUTBOX_RESEND_SECONDS="1")`. All are stopped after the test."""
     from django.db import connection
 
     settings_dict = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
-            f"{settings_dict['PORT']}/{settings_dict['NAME']}"
-        ),
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_sink.port),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    yield process
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    processes: list[subprocess.Popen] = []
+
+    def start(beat: bool = False, **env_overrides: str) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DATABASE_URL": (
+                f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
+                f"{settings_dict['PORT']}/{settings_dict['NAME']}"
+            ),
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_sink.port),
+            **env_overrides,
+        }
+        command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
+                   "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+                   "--without-heartbeat"]  # fmt: skip
+        if beat:
+            schedule = services.root / f"beat-{len(processes)}"
+            command += ["--beat", "--schedule", str(schedule)]
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def celery_worker(start_worker):
+    """One real Celery worker (no beat)."""
+    return start_worker()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,105 @@
+"""The outbox over a real SMTP server: idempotent, retried with backoff, failed after N."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import OutboxEmail
+
+
+@pytest.fixture
+def smtp(settings, smtp_sink):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_sink.port
+    settings.EMAIL_USE_TLS = False
+    return smtp_sink
+
+
+def queue(to="ana@ejemplo.test") -> OutboxEmail:
+    return services.queue_email(to, "solicitud_recibida", {"full_name": "ANA PEREZ"})
+
+
+@pytest.mark.django_db
+def test_a_sent_row_is_never_sent_again(smtp):
+    row = queue()
+    assert services.deliver_email(row.pk) == "sent"
+    assert services.deliver_email(row.pk) == "sent"
+    assert len(smtp.messages) == 1
+    assert smtp.messages[0]["X-Alta-Outbox-Id"] == str(row.pk)
+
+
+@pytest.mark.django_db
+def test_refused_mail_stays_pending_with_backoff_then_fails_after_max_attempts(smtp, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    smtp.refuse = True
+    row = queue()
+    for attempt in (1, 2, 3):
+        with pytest.raises(Exception, match="451"):
+            services.deliver_email(row.pk)
+        row.refresh_from_db()
+        assert row.attempts == attempt
+    assert row.status == OutboxEmail.Status.FAILED
+    assert "451" in row.last_error and row.next_attempt_at > timezone.now()
+    assert smtp.messages == []
+
+
+@pytest.mark.django_db
+def test_backoff_doubles_with_jitter_and_is_capped(settings):
+    settings.OUTBOX_RETRY_BASE_SECONDS = 30
+    for attempts, ceiling in ((1, 30), (2, 60), (3, 120), (20, 3600)):
+        delays = {services.backoff(attempts).total_seconds() for _ in range(20)}
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(delays) > 1  # jitter: workers that failed together do not retry together
+
+
+@pytest.mark.django_db
+def test_beat_picks_only_pending_rows_that_are_due():
+    due, waiting, sent = queue(), queue(), queue()
+    OutboxEmail.objects.filter(pk=waiting.pk).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    OutboxEmail.objects.filter(pk=sent.pk).update(status=OutboxEmail.Status.SENT)
+    assert services.pending_ids() == [due.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_picking_one_row_send_it_once(smtp):
+    smtp.delay = 1.0
+    row = queue()
+    results, barrier = [], threading.Barrier(2)
+
+    def work():
+        barrier.wait()
+        try:
+            results.append(services.deliver_email(row.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # The second finds the row locked, or already sent: either way it sends nothing.
+    assert "sent" in results and set(results) <= {"locked", "sent"}
+    assert len(smtp.messages) == 1 and smtp.attempts == 1
+    row.refresh_from_db()
+    assert row.attempts == 1
+
+
+@pytest.mark.django_db
+def test_rate_limit_counters_fail_open_when_redis_is_down(services):
+    from portal import ratelimit
+
+    services.redis.stop()
+    try:
+        assert ratelimit.hit("identify-ip", "127.0.0.1", 60) == 0
+        assert not ratelimit.is_limited("identify-ip", "127.0.0.1", 1)
+    finally:
+        services.redis.start()
+    assert ratelimit.hit("identify-ip", "127.0.0.1", 60) == 1
