@@ -1,5 +1,7 @@
 """The client portal (issue 4 §8): login by email, "Mis productos", password and email."""
 
+import re
+
 import pytest
 from django.core import mail
 
@@ -171,3 +173,36 @@ def test_forgot_password_link_sets_a_new_password(
     )
     assert "¡Éxito!" in response.text
     assert login(client, client_user.email, "Roble-verde-2027?").status_code == 302
+
+
+# --- back-office: invitations (000 paso 7) --------------------------------------------------
+def test_admin_action_sends_invitations_with_a_key_never_stored(
+    client, make_person, django_capture_on_commit_callbacks
+):
+    from notifications.models import OutboxEmail
+    from registration.models import RegistrationKey
+
+    admin = User.objects.create_superuser("jefa", "jefa@back.test", "x")
+    client.force_login(admin)
+    invited = make_person(emails=["invitada@ejemplo.test"])
+    no_email = make_person(emails=[])
+    registered = make_person(emails=["ya@ejemplo.test"])
+    registered.user = User.objects.create_user("ya@ejemplo.test", kind=User.Kind.CLIENT)
+    registered.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/registration/person/",
+            {"action": "send_invitation", "_selected_action": [invited.pk, no_email.pk,
+                                                               registered.pk]},
+            follow=True,
+        )  # fmt: skip
+    assert "Se envió 1 invitación de registro." in response.text
+    assert "no tienen correo electrónico registrado" in response.text
+    assert "ya tienen cuenta en el portal" in response.text
+    invitation = RegistrationKey.objects.get()
+    assert invitation.person == invited and invitation.created_by == admin
+    assert mail.outbox[-1].to == ["invitada@ejemplo.test"]
+    key = re.search(r"clave de registro es: (\S+)", mail.outbox[-1].body).group(1)
+    outbox = OutboxEmail.objects.get(template="invitacion_registro")
+    assert key not in str(outbox.context) and key not in invitation.key_hash
+    assert "Recibí un correo para registrarme" in mail.outbox[-1].body
