@@ -1,0 +1,113 @@
+"""No process-local state (issue 5 §4): two web processes behind a load balancer without
+sticky sessions. Each step of the agent request goes to the other process."""
+
+from __future__ import annotations
+
+import html
+import http.cookiejar
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.services import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
+PREFIX = "access_request_wizard"
+
+
+class Browserless:
+    """A cookie-keeping HTTP client that posts forms as a browser would."""
+
+    def __init__(self):
+        self.jar = http.cookiejar.CookieJar()  # cookies are per host, not per port
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, url: str) -> str:
+        with self.opener.open(url, timeout=30) as response:
+            return response.read().decode()
+
+    def post(self, url: str, fields: dict, page: str) -> str:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}, doseq=True)
+        request = urllib.request.Request(url, data=body.encode(), headers={"Referer": url})
+        with self.opener.open(request, timeout=30) as response:
+            return response.read().decode()
+
+
+@pytest.fixture
+def two_web_processes(transactional_db):
+    settings_dict = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
+            f"{settings_dict['PORT']}/{settings_dict['NAME']}"
+        ),
+    }
+    processes, urls = [], []
+    for _ in range(2):
+        port = free_port()
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "portal.wsgi:application",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "1",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+    for url in urls:
+        wait_for_port(int(url.rsplit(":", 1)[1]))
+    yield urls
+    for process in processes:
+        process.terminate()
+        process.wait(15)
+
+
+def test_agent_request_completes_alternating_between_two_processes(two_web_processes, make_agent):
+    from captcha.models import CaptchaStore
+
+    from agents.models import AccessRequest, Role
+
+    role, _ = Role.objects.get_or_create(code="AGENTE", defaults={"name": "AGENTE"})
+    agent = make_agent()
+    a, b = two_web_processes
+    user = Browserless()
+    page = user.get(f"{a}/agentes/solicitud/")
+
+    def post(server: str, step: str, fields: dict) -> str:
+        data = {f"{PREFIX}-current_step": step}
+        data.update({f"{step}-{k}": v for k, v in fields.items()})
+        return user.post(f"{server}/agentes/solicitud/", data, page)
+
+    page = post(b, "identificar", {"clave_agente": agent.clave_agente,
+                                   "clave_promotoria": agent.promotoria.clave, "rfc": agent.rfc})  # fmt: skip
+    assert "Paso 2 de 5" in page
+    channels = [str(pk) for pk in agent.channels.values_list("pk", flat=True)]
+    page = post(a, "canales", {"channels": channels})
+    assert "Paso 3 de 5" in page
+    page = post(b, "rol", {"role": str(role.pk)})
+    assert "Paso 4 de 5" in page
+    hashkey = html.unescape(re.search(r'name="envio-captcha_0" value="([^"]+)"', page).group(1))
+    answer = CaptchaStore.objects.get(hashkey=hashkey).response
+    page = post(a, "envio", {"email": "x@ejemplo.test", "email_confirmation": "x@ejemplo.test",
+                             "captcha_0": hashkey, "captcha_1": answer})  # fmt: skip
+    assert "Solicitud enviada" in page
+    assert AccessRequest.objects.filter(agent=agent, email="x@ejemplo.test").count() == 1
