@@ -97,8 +97,12 @@ def test_agent_request_completes_alternating_between_two_processes(two_web_proce
         data.update({f"{step}-{k}": v for k, v in fields.items()})
         return user.post(f"{server}/agentes/solicitud/", data, page)
 
-    page = post(b, "identificar", {"clave_agente": agent.clave_agente,
-                                   "clave_promotoria": agent.promotoria.clave, "rfc": agent.rfc})  # fmt: skip
+    identity = {
+        "clave_agente": agent.clave_agente,
+        "clave_promotoria": agent.promotoria.clave,
+        "rfc": agent.rfc,
+    }
+    page = post(b, "identificar", identity)
     assert "Paso 2 de 5" in page
     channels = [str(pk) for pk in agent.channels.values_list("pk", flat=True)]
     page = post(a, "canales", {"channels": channels})
