@@ -120,7 +120,7 @@ class PasswordChangeView(LoginRequiredMixin, AccountPageMixin, FormView):
             return render(self.request, self.done_template_name, context)
         auth.update_session_auth_hash(self.request, user)  # new session key, still signed in
         messages.success(self.request, _("Contraseña cambiada exitosamente."))
-        return redirect(self.success_url or settings.LOGIN_REDIRECT_URL)
+        return redirect(self.success_url or "home")
 
 
 @method_decorator(never_cache, name="dispatch")
