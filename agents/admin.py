@@ -336,13 +336,17 @@ class DecisionAdmin(admin.ModelAdmin):
 class AgentAdmin(admin.ModelAdmin):
     """The SAA mirror is loaded by `import_saa`; here it is only read."""
 
-    list_display = ("clave_agente", "full_name", "promotoria", "rfc", "en_vigor", "user")
+    list_display = ("clave_agente", "agent_name", "promotoria", "rfc", "en_vigor", "user")
     list_filter = ("en_vigor", "promotoria", "channels", "tipo_razon_social")
     search_fields = (
         "clave_agente", "rfc", "nombre", "apellido_paterno", "apellido_materno",
         "nombre_razon_social", "email",
     )  # fmt: skip
     list_select_related = ("promotoria", "user")
+
+    @admin.display(description=_("nombre"), ordering="apellido_paterno")
+    def agent_name(self, obj):
+        return obj.full_name
 
     def has_add_permission(self, request):
         return False

@@ -169,6 +169,15 @@ def test_request_page_shows_saa_data_beside_the_request(reviewer_client, make_ag
     assert "El correo de la solicitud es distinto del registrado en el SAA." in text
 
 
+def test_reviewers_read_the_saa_mirror_but_cannot_change_it(reviewer_client, make_agent):
+    agent = make_agent(apellido_paterno="ESPEJO")
+    listing = reviewer_client.get("/admin/agents/agent/", {"q": agent.rfc})
+    assert listing.status_code == 200 and "ESPEJO" in listing.text
+    page = reviewer_client.get(f"/admin/agents/agent/{agent.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.text
+    assert reviewer_client.get("/admin/agents/agent/add/").status_code == 403
+
+
 # --- Decisions -----------------------------------------------------------------------
 
 

@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agents import services
 from agents.models import Agent
@@ -70,3 +72,16 @@ def test_a_full_prefix_is_a_clear_error():
 def test_other_prefixes_do_not_count_as_collisions():
     User.objects.create(username="SPXB0001", password="!")
     assert services.generate_username(person("XAVIER", "SEMPERE", "PARRA")).startswith("SPXA")
+
+
+@given(
+    nombre=st.text(max_size=40),
+    paterno=st.text(max_size=40),
+    materno=st.text(max_size=40),
+    razon_social=st.text(max_size=80),
+    tipo=st.sampled_from(["FISICA", "MORAL", "moral ", ""]),
+)
+def test_any_name_gives_four_ascii_capitals(nombre, paterno, materno, razon_social, tipo):
+    agent = Agent(nombre=nombre, apellido_paterno=paterno, apellido_materno=materno,
+                  nombre_razon_social=razon_social, tipo_razon_social=tipo)  # fmt: skip
+    assert re.fullmatch(r"[A-Z]{4}", services.username_prefix(agent))
