@@ -4,6 +4,8 @@ import email
 import email.policy
 from pathlib import Path
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
@@ -35,6 +37,8 @@ def inbox(request):
     return render(request, "notifications/inbox.html", {"emails": messages})
 
 
+# Our emails carry inline styles (mail clients need them); only this DEBUG page shows them.
+@csp_update({"style-src": [UNSAFE_INLINE]})
 def message(request, message_id: str):
     if not settings.DEBUG:
         raise Http404
