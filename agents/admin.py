@@ -121,8 +121,8 @@ class AccessRequestAdmin(admin.ModelAdmin):
     ordering = ("created_at",)
     actions = ["approve_selected", "reject_selected"]
     fields = (
-        "agent", "status", "role", "channel_list", "email", "created_at", "age",
-        "decided_at", "decided_by", "rejection_reason",
+        "agent", "status", "role_name", "channel_list", "email", "created_at", "age",
+        "decided_at", "decided_by_name", "rejection_reason",
     )  # fmt: skip
     change_form_template = "admin/agents/accessrequest/change_form.html"
 
@@ -153,6 +153,15 @@ class AccessRequestAdmin(admin.ModelAdmin):
     @admin.display(description=_("promotoría"), ordering="agent__promotoria__clave")
     def promotoria(self, obj):
         return obj.agent.promotoria
+
+    # Plain text rather than links to admin pages a reviewer may not be allowed to open.
+    @admin.display(description=_("rol deseado"))
+    def role_name(self, obj):
+        return obj.role.name
+
+    @admin.display(description=_("decidida por"))
+    def decided_by_name(self, obj):
+        return obj.decided_by.get_username() if obj.decided_by_id else "—"
 
     @admin.display(description=_("canales"))
     def channel_list(self, obj):
