@@ -14,6 +14,20 @@ from django.urls import reverse
 from . import services
 
 
+def pending_page(user) -> str | None:
+    """The URL name of the page `user` must visit before any other, if there is one."""
+    if user is None or not user.is_authenticated:
+        return None
+    gate = settings.ACCOUNT_GATES.get(getattr(user, "kind", ""))
+    if not gate:
+        return None
+    if services.password_needs_change(user):
+        return gate["password_change"]
+    if gate.get("confirm_contact") and user.contact_confirmed_at is None:
+        return gate["confirm_contact"]
+    return None
+
+
 class AccountGateMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -30,17 +44,14 @@ class AccountGateMiddleware:
         if not gate or match is None or gate["namespace"] not in match.namespaces:
             return None
         name = match.view_name
-        if name in gate.get("exempt", ()):
+        target = pending_page(user)
+        if target is None or name == target or name in gate.get("exempt", ()):
             return None
-        if services.password_needs_change(user):
-            target = gate["password_change"]
-            return None if name == target else redirect(target)
-        confirm = gate.get("confirm_contact")
-        if confirm and user.contact_confirmed_at is None:
-            if name == confirm or name in gate.get("confirm_contact_also", ()):
-                return None
-            url = reverse(confirm)
-            if request.method == "GET":
-                url += "?" + urlencode({"next": request.get_full_path()})
-            return redirect(url)
-        return None
+        if target == gate["password_change"]:
+            return redirect(target)
+        if name in gate.get("confirm_contact_also", ()):
+            return None
+        url = reverse(target)
+        if request.method == "GET":
+            url += "?" + urlencode({"next": request.get_full_path()})
+        return redirect(url)

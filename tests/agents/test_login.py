@@ -98,6 +98,7 @@ def test_temporary_password_only_reaches_password_change(client, make_agent_user
         assert f">{label}" in page.text
     assert ">Confirmar nueva contraseña" in page.text
     assert user.username in page.text
+    assert "Administra tu Usuario" not in page.text  # no links that lead nowhere
     assert "Al menos 12 caracteres" in page.text or "12 caracteres" in page.text
 
 
