@@ -162,9 +162,7 @@ class Decision(models.Model):
         APPROVE = "aprobada", _("aprobada")
         REJECT = "rechazada", _("rechazada")
 
-    request = models.ForeignKey(
-        AccessRequest, on_delete=models.PROTECT, related_name="decisions"
-    )
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="decisions")
     decision = models.CharField(_("decisión"), max_length=10, choices=Kind.choices)
     reason = models.TextField(_("motivo"), blank=True)
     decided_by = models.ForeignKey(
@@ -176,6 +174,9 @@ class Decision(models.Model):
         verbose_name = _("decisión")
         verbose_name_plural = _("decisiones")
         ordering = ["decided_at"]
+
+    def __str__(self) -> str:
+        return f"Solicitud {self.request_id}: {self.get_decision_display()}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
