@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from formtools.wizard.forms import ManagementForm
 from formtools.wizard.views import SessionWizardView, normalize_name
@@ -19,12 +20,12 @@ STEPS = [
     ("rol", forms.RoleForm),
     ("envio", forms.SubmitRequestForm),
 ]
-STEP_TITLES = {
-    "identificar": _("Identificar Agente"),
-    "canales": _("Datos generales y Canales Disponibles"),
-    "rol": _("Datos Individual Privado"),
-    "envio": _("Envío de solicitud"),
-    "enviada": _("Solicitud enviada"),
+STEP_TITLES = {  # lazy: translated per request, not once at import
+    "identificar": gettext_lazy("Identificar Agente"),
+    "canales": gettext_lazy("Datos generales y Canales Disponibles"),
+    "rol": gettext_lazy("Datos Individual Privado"),
+    "envio": gettext_lazy("Envío de solicitud"),
+    "enviada": gettext_lazy("Solicitud enviada"),
 }
 CAPTCHA_OK = "captcha_verified"
 
