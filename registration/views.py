@@ -8,7 +8,7 @@ account is created only in `done`. No password ever goes through the wizard.
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import user_passes_test
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -233,8 +233,8 @@ class ClientRegistrationWizard(SessionWizardView):
         except services.EmailTaken:
             self.storage.current_step = "productos"
             form = self.get_form(step="productos", data=self.storage.get_step_data("productos"))
-            form.is_valid()
-            form.add_error(None, forms.MSG_EMAIL_TAKEN)
+            if form.is_valid():  # else the form itself already says the email is taken
+                form.add_error(None, forms.MSG_EMAIL_TAKEN)
             return self.render(form)
         except services.AlreadyRegistered:
             self.storage.reset()
@@ -320,7 +320,11 @@ class ForgotPasswordView(FormView):
 
 # --- client portal (issue 4 §8) ---------------------------------------------------------------
 def _client_required(view):
-    return login_required(view, login_url="registration:login")
+    """Signed in as a client; anyone else (an agent, staff) is sent to the client login."""
+    return user_passes_test(
+        lambda user: user.is_authenticated and user.kind == user.Kind.CLIENT,
+        login_url="registration:login",
+    )(view)
 
 
 @_client_required
