@@ -61,7 +61,7 @@ def backoff(attempts: int) -> timedelta:
     """Exponential backoff with jitter: up to 30 s, 60 s, 120 s … capped at one hour."""
     base = settings.OUTBOX_RETRY_BASE_SECONDS
     ceiling = min(3600, base * 2 ** max(attempts - 1, 0))
-    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # nosec B311  # jitter, not a secret
 
 
 def deliver_email(pk: int) -> str:

@@ -69,7 +69,7 @@ def set_password(user, raw_password: str) -> None:
         from axes.utils import reset as axes_reset
 
         axes_reset(username=user.get_username())  # a new password lifts a lockout
-    except Exception:  # noqa: BLE001, S110 - axes bookkeeping must never block the change
+    except Exception:  # noqa: BLE001, S110  # nosec B110  # axes bookkeeping must not block it
         pass
 
 
