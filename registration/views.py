@@ -15,6 +15,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView
 from formtools.wizard.forms import ManagementForm
 from formtools.wizard.views import SessionWizardView, normalize_name
@@ -353,6 +354,7 @@ EMAIL_CHANGE = "client_email_change"  # session: the new email awaiting its code
 
 @_client_required
 @never_cache
+@sensitive_post_parameters("password")
 def change_email(request):
     """Change the username email: password, new email twice, then a code sent to it."""
     pending = request.session.get(EMAIL_CHANGE)
