@@ -1,15 +1,14 @@
 """Agent pages: the access request wizard (001 §3.2–3.7)."""
 
-from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from formtools.wizard.forms import ManagementForm
 from formtools.wizard.views import SessionWizardView, normalize_name
 
 from portal import ratelimit
+from portal.wizards import GuardedStepsMixin
 
 from . import forms, services
 from .models import Role
@@ -30,7 +29,7 @@ STEP_TITLES = {  # lazy: translated per request, not once at import
 CAPTCHA_OK = "captcha_verified"
 
 
-class AccessRequestWizard(SessionWizardView):
+class AccessRequestWizard(GuardedStepsMixin, SessionWizardView):
     """001 §3.3–3.6. Buttons: Cancelar (to login), Regresar, Continuar.
 
     formtools trusts the posted step and re-validates every step in `render_done`
@@ -41,39 +40,12 @@ class AccessRequestWizard(SessionWizardView):
     form_list = STEPS
     template_name = "agents/wizard_step.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        return never_cache(super().dispatch)(request, *args, **kwargs)
-
-    # --- step integrity ------------------------------------------------------------------
-    def _first_incomplete_step(self) -> str:
-        for step in self.steps.all:
-            if self.storage.get_step_data(step) is None:
-                return step
-        return self.steps.last
+    expired_message = gettext_lazy(
+        "Tu sesión de solicitud expiró o cambió. Continúa desde este paso."
+    )
 
     def post(self, *args, **kwargs):
-        management = ManagementForm(self.request.POST, prefix=self.prefix)
-        posted = management.cleaned_data["current_step"] if management.is_valid() else None
-        steps = list(self.get_form_list())
-        expected = self.storage.current_step or self.steps.first
-        if posted not in steps or (
-            steps.index(posted) > steps.index(expected)
-            and steps.index(posted) > steps.index(self._first_incomplete_step())
-        ):
-            # A missing, junk or later step (expired session, tampering, another tab's reset):
-            # formtools would answer 400 or trust it; show the first step not yet done.
-            messages.warning(
-                self.request,
-                _("Tu sesión de solicitud expiró o cambió. Continúa desde este paso."),
-            )
-            self.storage.current_step = self._first_incomplete_step()
-            return self.render(self.get_form())
-        goto = self.request.POST.get("wizard_goto_step")
-        if goto and goto in self.get_form_list():
-            steps = list(self.get_form_list())
-            if steps.index(goto) >= steps.index(self.steps.current):
-                return self.render(self.get_form())  # Regresar only goes back
-        return super().post(*args, **kwargs)
+        return self.guard_post() or super().post(*args, **kwargs)
 
     # --- forms ---------------------------------------------------------------------------
     def _identified_agent(self):
@@ -144,9 +116,11 @@ class AccessRequestWizard(SessionWizardView):
                 ids = [int(pk) for pk in chosen.get("channels", [])]
                 if agent:
                     names = agent.channels.filter(pk__in=ids).values_list("name", flat=True)
-                    context["step_title"] = _("Datos %(canales)s") % {
-                        "canales": " / ".join(names)
-                    } if names else STEP_TITLES["rol"]
+                    context["step_title"] = (
+                        _("Datos %(canales)s") % {"canales": " / ".join(names)}
+                        if names
+                        else STEP_TITLES["rol"]
+                    )
         return context
 
     # --- the end -------------------------------------------------------------------------
@@ -183,7 +157,7 @@ def cancel_request(request):
 
 @never_cache
 def request_sent(request):
-    """"Solicitud enviada" (001 §3.6), after the redirect, so a reload sends nothing."""
+    """ "Solicitud enviada" (001 §3.6), after the redirect, so a reload sends nothing."""
     from .models import AccessRequest
 
     pk = request.session.get("agent_request_sent")

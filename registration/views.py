@@ -17,10 +17,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView
-from formtools.wizard.forms import ManagementForm
 from formtools.wizard.views import SessionWizardView, normalize_name
 
 from portal import codes, ratelimit
+from portal.wizards import GuardedStepsMixin
 
 from . import forms, services
 from .models import Person
@@ -55,7 +55,7 @@ class ClientLoginView(auth_views.LoginView):
 
 
 # --- the wizard (000 pasos 2–5) ----------------------------------------------------------------
-class ClientRegistrationWizard(SessionWizardView):
+class ClientRegistrationWizard(GuardedStepsMixin, SessionWizardView):
     """ "Aún no estoy registrado": policy data, products and email, token."""
 
     form_list = [
@@ -67,8 +67,9 @@ class ClientRegistrationWizard(SessionWizardView):
     identify_template = "registration/steps/identificacion.html"
     url_name = "registration:register"
 
-    def dispatch(self, request, *args, **kwargs):
-        return never_cache(super().dispatch)(request, *args, **kwargs)
+    expired_message = gettext_lazy(
+        "Tu sesión de registro expiró o cambió. Continúa desde este paso."
+    )
 
     # --- storage helpers ----------------------------------------------------------------
     def _extra(self, key, default=None):
@@ -85,41 +86,23 @@ class ClientRegistrationWizard(SessionWizardView):
         identity, email = self._extra(IDENTITY), self._extra(EMAIL)
         return {"person": identity["person"], "email": email} if identity and email else None
 
-    def _first_incomplete_step(self) -> str:
-        for step in self.steps.all:
-            if self.storage.get_step_data(step) is None:
-                return step
-        return self.steps.last
-
     # --- step integrity -------------------------------------------------------------------
-    def post(self, *args, **kwargs):
-        management = ManagementForm(self.request.POST, prefix=self.prefix)
-        posted = management.cleaned_data["current_step"] if management.is_valid() else None
+    def refuses_step(self, posted: str | None) -> bool:
+        # Nothing past identification before a person was identified.
         steps = list(self.get_form_list())
-        expected = self.storage.current_step or self.steps.first
-        if (
-            posted not in steps
-            or (
-                steps.index(posted) > steps.index(expected)
-                and steps.index(posted) > steps.index(self._first_incomplete_step())
-            )
-            or (posted != steps[0] and self._extra(IDENTITY) is None)
-        ):
-            # A missing, junk or later step (expired session, tampering, another tab).
-            messages.warning(
-                self.request,
-                _("Tu sesión de registro expiró o cambió. Continúa desde este paso."),
-            )
-            self.storage.current_step = (
-                self._first_incomplete_step() if self._extra(IDENTITY) else steps[0]
-            )
-            return self.render(self.get_form())
-        goto = self.request.POST.get("wizard_goto_step")
-        if goto and goto in steps:
-            if steps.index(goto) >= steps.index(self.steps.current):
-                return self.render(self.get_form())  # Regresar only goes back
-            return super().post(*args, **kwargs)
-        if self.request.POST.get("reenviar") and self.steps.current == "token":
+        return super().refuses_step(posted) or (
+            posted != steps[0] and self._extra(IDENTITY) is None
+        )
+
+    def restart_step(self) -> str:
+        return super().restart_step() if self._extra(IDENTITY) else self.steps.first
+
+    def post(self, *args, **kwargs):
+        refused = self.guard_post()
+        if refused:
+            return refused
+        resend = self.request.POST.get("reenviar") and self.steps.current == "token"
+        if resend and not self.request.POST.get("wizard_goto_step"):
             self._send_code(force=True)
             return self.render(self.get_form(step="token"))
         return super().post(*args, **kwargs)
