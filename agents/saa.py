@@ -55,8 +55,31 @@ def check_rfc(value: str) -> str:
         raise ValueError(str(exc)) from exc
 
 
+def _column_limits() -> dict[str, int]:
+    """The longest value each column may hold: its model field's max_length."""
+    limits = {c: Agent._meta.get_field(c).max_length for c in COLUMNS if hasattr(Agent, c)}
+    limits["clave_promotoria"] = Promotoria._meta.get_field("clave").max_length
+    limits["nombre_promotoria"] = Promotoria._meta.get_field("nombre").max_length
+    return {c: n for c, n in limits.items() if n}
+
+
+def _text_problems(values: dict[str, str], limits: dict[str, int]) -> list[str]:
+    """Values the database would refuse: NUL characters, longer than the column."""
+    problems = [f"'{c}' contiene un carácter nulo" for c, v in values.items() if "\x00" in v]
+    problems += [
+        f"'{c}' excede {limits[c]} caracteres"
+        for c, v in values.items()
+        if c in limits and len(v) > limits[c]
+    ]
+    channel_limit = Channel._meta.get_field("name").max_length
+    if any(len(name.strip()) > channel_limit for name in values["canales"].split("|")):
+        problems.append(f"un canal excede {channel_limit} caracteres")
+    return problems
+
+
 def read_saa_csv(stream: io.TextIOBase) -> list[AgentRecord]:
     reader = csv.DictReader(stream)
+    limits = _column_limits()
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise ImportFailed([f"línea 1: faltan columnas: {', '.join(missing)}"])
@@ -65,6 +88,7 @@ def read_saa_csv(stream: io.TextIOBase) -> list[AgentRecord]:
         line = reader.line_num
         values = {c: (row.get(c) or "").strip() for c in COLUMNS}
         problems = [f"'{c}' está vacío" for c in REQUIRED if not values[c]]
+        problems += _text_problems(values, limits)
         if values["rfc"]:
             try:
                 values["rfc"] = check_rfc(values["rfc"])

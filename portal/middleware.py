@@ -8,6 +8,7 @@ yet confirmed → the confirmation page. Pages outside the namespace are not tou
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -55,3 +56,20 @@ class AccountGateMiddleware:
         if request.method == "GET":
             url += "?" + urlencode({"next": request.get_full_path()})
         return redirect(url)
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path or query string gets a 400. PostgreSQL refuses NUL in
+    text, and Django admin passes filter and search values to the database unchecked (a 500
+    found by tests/portal/test_fuzz.py); our forms already refuse NUL with a message."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            return HttpResponseBadRequest("Solicitud inválida.")
+        return self.get_response(request)

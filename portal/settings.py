@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "portal.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -246,6 +247,7 @@ AXES_LOCKOUT_TEMPLATE = "portal/locked.html"
 AXES_VERBOSE = False
 # A locked-out login gets the same page as a wrong password: a guesser learns nothing.
 AXES_LOCKOUT_CALLABLE = "portal.views.lockout_response"
+AXES_USERNAME_CALLABLE = "portal.views.lockout_username"  # cut to the column's 255
 
 # --- Product rules --------------------------------------------------------------------------
 REVIEW_SLA_BUSINESS_DAYS = 3

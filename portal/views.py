@@ -79,6 +79,14 @@ def lockout_response(request, original_response=None, credentials=None):
     return render(request, "portal/locked.html", status=200)
 
 
+def lockout_username(request, credentials=None) -> str | None:
+    """AXES_USERNAME_CALLABLE: the username axes counts failures for, cut to its column
+    (255 characters) so that a 100 KB "username" gets the wrong-password page, not a 500."""
+    source = credentials if credentials else getattr(request, "POST", {})
+    username = source.get(settings.AXES_USERNAME_FORM_FIELD)
+    return None if username is None else str(username).replace("\x00", "")[:255]
+
+
 # --- Account pages shared by the agent and client portals (see portal/services.py) ---------
 
 

@@ -53,9 +53,18 @@ def normalize_policy_number(value: str) -> str:
     return "".join((value or "").split()).upper()
 
 
+def _column_limits() -> dict[str, int]:
+    """The longest value each column may hold: its model field's max_length."""
+    models = {"numero_poliza": Policy, "producto": Policy, "estatus": Policy}
+    models.update({c: Person for c in ["rfc", "nombre", "apellido_paterno", "apellido_materno"]})
+    models["email"] = PersonEmail
+    return {c: model._meta.get_field(c).max_length for c, model in models.items()}
+
+
 def read_policies_csv(stream: io.TextIOBase) -> list[PolicyRecord]:
     """Parse and check the whole file; raise ImportFailed listing every bad line."""
     reader = csv.DictReader(stream)
+    limits = _column_limits()
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise ImportFailed([f"línea 1: faltan columnas: {', '.join(missing)}"])
@@ -67,6 +76,11 @@ def read_policies_csv(stream: io.TextIOBase) -> list[PolicyRecord]:
         line = reader.line_num
         values = {c: " ".join((row.get(c) or "").split()) for c in COLUMNS}
         problems = [f"'{c}' está vacío" for c in REQUIRED if not values[c]]
+        # Values the database would refuse: NUL characters, longer than the column.
+        problems += [f"'{c}' contiene un carácter nulo" for c in COLUMNS if "\x00" in values[c]]
+        problems += [
+            f"'{c}' excede {n} caracteres" for c, n in limits.items() if len(values[c]) > n
+        ]
         if values["rfc"]:
             try:
                 values["rfc"] = rfc_number.validate(values["rfc"], validate_check_digits=True)

@@ -1,3 +1,5 @@
+import csv
+
 from django.core.management.base import BaseCommand, CommandError
 
 from registration.policies import ImportFailed, import_policies, read_policies_csv
@@ -13,7 +15,7 @@ class Command(BaseCommand):
         try:
             with open(file, encoding="utf-8-sig", newline="") as stream:
                 records = read_policies_csv(stream)
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise CommandError(f"No se pudo leer {file}: {exc}") from exc
         except ImportFailed as exc:
             raise CommandError(
