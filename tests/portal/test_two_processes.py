@@ -31,18 +31,24 @@ class Browserless:
 
     def get(self, url: str) -> str:
         with self.opener.open(url, timeout=30) as response:
+            self.last_path = urllib.parse.urlsplit(response.geturl()).path
             return response.read().decode()
+
+    def post_current(self, server: str, fields: dict, page: str) -> str:
+        """Submit to `server` the path the last page was served from."""
+        return self.post(f"{server}{self.last_path}", fields, page)
 
     def post(self, url: str, fields: dict, page: str) -> str:
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}, doseq=True)
         request = urllib.request.Request(url, data=body.encode(), headers={"Referer": url})
         with self.opener.open(request, timeout=30) as response:
+            self.last_path = urllib.parse.urlsplit(response.geturl()).path
             return response.read().decode()
 
 
 @pytest.fixture
-def two_web_processes(transactional_db):
+def two_web_processes(transactional_db, smtp_sink):
     settings_dict = connection.settings_dict
     env = {
         **os.environ,
@@ -50,6 +56,8 @@ def two_web_processes(transactional_db):
             f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
             f"{settings_dict['PORT']}/{settings_dict['NAME']}"
         ),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_sink.port),
     }
     processes, urls = [], []
     for _ in range(2):
@@ -115,3 +123,58 @@ def test_agent_request_completes_alternating_between_two_processes(two_web_proce
                              "captcha_0": hashkey, "captcha_1": answer})  # fmt: skip
     assert "Solicitud enviada" in page
     assert AccessRequest.objects.filter(agent=agent, email="x@ejemplo.test").count() == 1
+
+
+def test_client_registration_completes_alternating_between_two_processes(
+    two_web_processes, start_worker, smtp_sink
+):
+    from datetime import date
+
+    from registration.models import Person, PersonEmail, Policy
+    from tests.conftest import valid_rfc
+
+    start_worker()  # codes and links go out through Redis, a worker and SMTP
+    person = Person.objects.create(
+        rfc=valid_rfc("ROLM", "850312"), nombre="MARÍA", apellido_paterno="RODRÍGUEZ",
+        apellido_materno="LÓPEZ", fecha_nacimiento=date(1985, 3, 12),
+    )  # fmt: skip
+    Policy.objects.create(numero_poliza="81000001", producto="Vida Individual",
+                          estatus="Vigente", person=person)  # fmt: skip
+    PersonEmail.objects.create(person=person, email="maria@ejemplo.test")
+    a, b = two_web_processes
+    user = Browserless()
+    wizard_prefix = "client_registration_wizard"
+
+    def post(server: str, path: str, fields: dict, page: str, step: str = "") -> str:
+        data = dict(fields)
+        if step:
+            data = {f"{step}-{k}": v for k, v in fields.items()}
+            data[f"{wizard_prefix}-current_step"] = step
+        return user.post(f"{server}{path}", data, page)
+
+    def newest_mail_text() -> str:
+        message = smtp_sink.messages[-1]
+        part = message.get_payload(0) if message.is_multipart() else message
+        return part.get_payload(decode=True).decode()
+
+    page = user.get(f"{a}/clientes/registro/")
+    page = post(b, "/clientes/registro/", {"numero_poliza": "81000001", "nombre": "maria",
+                "apellido_paterno": "rodriguez", "fecha_nacimiento": "1985-03-12"},
+                page, step="identificacion")  # fmt: skip
+    assert "Vida Individual" in page
+    page = post(a, "/clientes/registro/", {"email_choice": "maria@ejemplo.test"}, page,
+                step="productos")  # fmt: skip
+    smtp_sink.wait_for(1)
+    code = re.search(r"\b(\d{6})\b", newest_mail_text()).group(1)
+    page = post(b, "/clientes/registro/", {"code": code}, page, step="token")
+    assert "ACEPTAR" in page
+    smtp_sink.wait_for(2)
+    link = re.search(r"/clientes/contrasena/\S+/\S+/", newest_mail_text()).group(0)
+    page = user.get(f"{a}{link}")
+    password = "Nube-Roja-Marzo-1985"
+    page = user.post_current(b, {"new_password1": password, "new_password2": password}, page)
+    assert "¡Éxito!" in page
+    page = user.get(f"{a}/clientes/ingresar/")
+    page = post(b, "/clientes/ingresar/", {"username": "maria@ejemplo.test",
+                                           "password": password}, page)  # fmt: skip
+    assert "Mis productos" in user.get(f"{a}/clientes/") and "81000001" in page
