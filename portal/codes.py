@@ -1,7 +1,7 @@
 """One-time codes: issue, email and check a 6-digit code bound to an address.
 
 Single use, 10-minute life from sending (OWASP ASVS 2.7.2), at most `MAX_ATTEMPTS` wrong
-tries, a new code voids the old one, at most `MAX_SENDS_PER_HOUR` per address with a
+tries per code and `MAX_ATTEMPTS_PER_HOUR` across codes, a new code voids the old one, at most `MAX_SENDS_PER_HOUR` per address with a
 cooldown between sends. Only an HMAC of the code is stored, and it is made when the email
 is sent, so no code ever sits in the outbox or a task argument.
 """
@@ -13,6 +13,7 @@ import secrets
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -22,6 +23,7 @@ from .models import OneTimeCode
 
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
+MAX_ATTEMPTS_PER_HOUR = 10  # across codes: 3 codes × 5 tries would otherwise allow 15
 MAX_SENDS_PER_HOUR = 3
 RESEND_COOLDOWN = timedelta(seconds=60)
 
@@ -118,7 +120,10 @@ def check_code(purpose: str, subject: str, email: str, code: str) -> Check:
             or row.email.lower() != email.lower()
         ):
             return Check.EXPIRED
-        if row.attempts >= MAX_ATTEMPTS:
+        hourly = OneTimeCode.objects.filter(
+            purpose=purpose, subject=subject, created_at__gte=now - timedelta(hours=1)
+        ).aggregate(total=Sum("attempts"))["total"]
+        if row.attempts >= MAX_ATTEMPTS or (hourly or 0) >= MAX_ATTEMPTS_PER_HOUR:
             return Check.LOCKED
         if constant_time_compare(row.code_hash, _hash(row.pk, code)):
             row.used_at = now

@@ -10,6 +10,7 @@ urlpatterns = [
     path("salud/", views.health, name="health"),
     path("agentes/", include("agents.urls")),
     path("clientes/", include("registration.urls")),
+    path("captcha/refresh/", views.captcha_refresh, name="captcha-refresh-limited"),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

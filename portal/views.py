@@ -306,3 +306,17 @@ class PasswordResetCompleteView(AccountPageMixin, auth_views.PasswordResetComple
         context = super().get_context_data(**kwargs)
         context["login_url"] = reverse(self.login_url_name or settings.LOGIN_URL)
         return context
+
+
+CAPTCHA_REFRESHES_PER_HOUR = 30
+
+
+def captcha_refresh(request):
+    """simple-captcha's refresh, limited per IP: each call makes a new challenge, and an
+    unlimited supply lets a solver pick easy ones (DESIGN, "Known traps")."""
+    from captcha.views import captcha_refresh as refresh
+
+    ip = ratelimit.client_ip(request)
+    if ratelimit.hit("captcha-refresh", ip, 60 * 60) > CAPTCHA_REFRESHES_PER_HOUR:
+        return JsonResponse({"error": "demasiadas solicitudes"}, status=429)
+    return refresh(request)

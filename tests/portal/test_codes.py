@@ -118,3 +118,18 @@ def test_one_code_checked_twice_at_once_succeeds_once():
     for thread in threads:
         thread.join()
     assert sorted(r.value for r in results) == ["expired", "ok"]
+
+
+@pytest.mark.django_db
+def test_at_most_ten_wrong_codes_an_hour_across_new_codes(django_capture_on_commit_callbacks):
+    for round_ in range(3):
+        OneTimeCode.objects.update(created_at=timezone.now() - timedelta(minutes=20 - round_))
+        with django_capture_on_commit_callbacks(execute=True):
+            send()
+        code = sent_code()
+        wrong = "000000" if code != "000000" else "111111"
+        tries = 5 if round_ < 2 else 1
+        for _ in range(tries):
+            codes.check_code("registro", "person:1", "ana@ejemplo.test", wrong)
+    # 10 wrong tries this hour: even the right code of the third email is refused now.
+    assert codes.check_code("registro", "person:1", "ana@ejemplo.test", code) is codes.Check.LOCKED
