@@ -239,6 +239,19 @@ class KeyRegistrationWizard(ClientRegistrationWizard):
     ]
     identify_template = "registration/steps/identificacion_clave.html"
     url_name = "registration:register_key"
+    key_placeholder = "********"
+
+    def process_step(self, form):
+        data = super().process_step(form)
+        if self.steps.current == "identificacion":
+            # formtools keeps the posted step in the session: not the key, a secret (issue 5
+            # §6). The identity was checked once; its fingerprint now matches the placeholder.
+            data = data.copy()
+            data[f"{self.get_form_prefix()}-clave_registro"] = self.key_placeholder
+            identity = self._extra(IDENTITY)
+            cleaned = {**form.cleaned_data, "clave_registro": self.key_placeholder}
+            self._set_extra(**{IDENTITY: {**identity, "fp": forms.fingerprint(cleaned)}})
+        return data
 
 
 @never_cache
