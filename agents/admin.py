@@ -178,7 +178,12 @@ class AccessRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Aprobar solicitudes seleccionadas"), permissions=["review"])
     def approve_selected(self, request, queryset):
-        done = self._decide_each(request, queryset, services.approve_request)
+        base_url = request.build_absolute_uri("/")
+        done = self._decide_each(
+            request,
+            queryset,
+            lambda pk, by: services.approve_request(pk, by, base_url=base_url),
+        )
         if done:
             self.message_user(
                 request,
@@ -261,7 +266,9 @@ class AccessRequestAdmin(admin.ModelAdmin):
             raise PermissionDenied
         obj = self._get_request(request, object_id)
         try:
-            user = services.approve_request(obj.pk, request.user)
+            user = services.approve_request(
+                obj.pk, request.user, base_url=request.build_absolute_uri("/")
+            )
         except services.DecisionError as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:

@@ -172,8 +172,11 @@ def _record_decision(request: AccessRequest, kind: str, by, reason: str = "") ->
     Decision.objects.create(request=request, decision=kind, reason=reason, decided_by=by)
 
 
-def approve_request(request_id: int, by):
+def approve_request(request_id: int, by, *, base_url: str = ""):
     """Approve a pending request and issue the agent's account, all in one transaction.
+
+    `base_url` (the portal's address, e.g. "https://host/") is needed when the account's
+    first password is set through a link (`settings.AGENT_CREDENTIALS == "link"`).
 
     Two reviewers at once: the row lock makes the second wait and then see it decided.
     """
@@ -184,7 +187,7 @@ def approve_request(request_id: int, by):
             raise DecisionError(_("El agente ya cuenta con usuario del portal."))
         if not agent.en_vigor:
             raise DecisionError(_("El agente ya no está en vigor en el SAA."))
-        user = issue_agent_account(agent, email=request.email, role=request.role)
+        user = issue_agent_account(agent, email=request.email, role=request.role, base_url=base_url)
         _record_decision(request, AccessRequest.Status.APPROVED, by)
     return user
 
@@ -205,12 +208,17 @@ def reject_request(request_id: int, by, reason: str) -> AccessRequest:
     return request
 
 
-def issue_agent_account(agent: Agent, *, email: str, role: Role):
+def issue_agent_account(agent: Agent, *, email: str, role: Role, base_url: str = ""):
     """Create the agent's portal user and queue the two emails: username, then password.
 
     Call inside a transaction holding the agent's row. The temporary password is not made
     here: `temporary_password_provider` makes it when its email is sent (DESIGN, traps).
+    With `settings.AGENT_CREDENTIALS == "link"` the second email carries a single-use
+    set-password link instead (made at send time too).
     """
+    by_link = settings.AGENT_CREDENTIALS == "link"
+    if by_link and not base_url:
+        raise DecisionError(_("Falta la dirección del portal para el enlace de contraseña."))
     User = get_user_model()
     expires = timezone.now() + timedelta(hours=settings.TEMPORARY_PASSWORD_HOURS)
     if agent.is_company:
@@ -225,8 +233,8 @@ def issue_agent_account(agent: Agent, *, email: str, role: Role):
             first_name=first_name[:150],
             last_name=last_name[:150],
             kind=User.Kind.AGENT,
-            password_expired=True,
-            temporary_password_expires_at=expires,
+            password_expired=not by_link,
+            temporary_password_expires_at=None if by_link else expires,
         )
         user.set_unusable_password()
         try:
@@ -241,6 +249,19 @@ def issue_agent_account(agent: Agent, *, email: str, role: Role):
     agent.save(update_fields=["user"])
     context = {"user_id": user.pk, "role": role.code}
     queue_email(email, "usuario_generado", {**context, "username": user.username})
+    if by_link:
+        queue_email(
+            email,
+            "enlace_contrasena_agente",
+            {
+                **context,
+                "base_url": base_url,
+                "confirm_url_name": "agents:password_reset_confirm",
+                "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+            },
+            secret_provider="portal.services.password_reset_link_provider",  # noqa: S106
+        )
+        return user
     queue_email(
         email,
         "contrasena_generada",

@@ -252,6 +252,11 @@ AXES_USERNAME_CALLABLE = "portal.views.lockout_username"  # cut to the column's 
 # --- Product rules --------------------------------------------------------------------------
 REVIEW_SLA_BUSINESS_DAYS = 3
 TEMPORARY_PASSWORD_HOURS = int(os.environ.get("TEMPORARY_PASSWORD_HOURS", "72"))
+# How an approved agent gets a first password: the manual's expired temporary password
+# (default, 001 §3.7), or a single-use set-password link (OWASP ASVS 2.5.1 prefers it).
+AGENT_CREDENTIALS = os.environ.get("AGENT_CREDENTIALS", "temporary_password")
+if AGENT_CREDENTIALS not in {"temporary_password", "link"}:
+    raise ImproperlyConfigured("AGENT_CREDENTIALS must be 'temporary_password' or 'link'.")
 CALL_CENTER_PHONE = os.environ.get("CALL_CENTER_PHONE", "01800-00MetLife (6385433)")
 # Passwords: maximum age, and how early home shows the "Reset de Contraseña" alert (001 §4).
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90"))
