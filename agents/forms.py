@@ -21,9 +21,11 @@ MSG_TOO_MANY = _("Se excedió el número de intentos. Espera unos minutos e int�
 
 def has_access_message(manage_url: str):
     return format_html(
-        "{} <a href=\"{}\">{}</a>",
-        _("El agente ya cuenta con acceso a los portales disponibles. Favor de dirigirse a la "
-          "sección"),
+        '{} <a href="{}">{}</a>',
+        _(
+            "El agente ya cuenta con acceso a los portales disponibles. Favor de dirigirse a la "
+            "sección"
+        ),
         manage_url,
         _("Administra tu usuario"),
     )
@@ -105,9 +107,7 @@ class SubmitRequestForm(forms.Form):
     """001 §3.6 "Envío de solicitud": email twice and the captcha."""
 
     email = forms.EmailField(label=_("Correo electrónico"), max_length=254)
-    email_confirmation = forms.EmailField(
-        label=_("Confirmar correo electrónico"), max_length=254
-    )
+    email_confirmation = forms.EmailField(label=_("Confirmar correo electrónico"), max_length=254)
     captcha = BurntCaptchaField(
         label=_("Código de verificación"),
         help_text=_("Escribe los caracteres que ves en la imagen."),
