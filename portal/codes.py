@@ -1,9 +1,10 @@
 """One-time codes: issue, email and check a 6-digit code bound to an address.
 
 Single use, 10-minute life from sending (OWASP ASVS 2.7.2), at most `MAX_ATTEMPTS` wrong
-tries per code and `MAX_ATTEMPTS_PER_HOUR` across codes, a new code voids the old one, at most `MAX_SENDS_PER_HOUR` per address with a
-cooldown between sends. Only an HMAC of the code is stored, and it is made when the email
-is sent, so no code ever sits in the outbox or a task argument.
+tries per code and `MAX_ATTEMPTS_PER_HOUR` across codes, a new code voids the old one, at
+most `MAX_SENDS_PER_HOUR` per address with a cooldown between sends. Only an HMAC of the
+code is stored, and it is made when the email is sent, so no code ever sits in the outbox or
+a task argument.
 """
 
 from __future__ import annotations
