@@ -208,3 +208,32 @@ def test_admin_refuses_a_signed_in_non_staff_user(client, make_agent_user):
 def test_admin_lets_staff_in(client, make_reviewer):
     client.force_login(make_reviewer("revisora-deploy"))
     assert client.get("/admin/").status_code == 200
+
+
+def _pip_audit_judge():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pip_audit_lint", ROOT / ".ci" / "pip_audit.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.judge
+
+
+def test_make_lint_fails_on_a_known_vulnerability_and_passes_offline():
+    """`make lint` runs pip-audit through .ci/pip_audit.py: pip-audit exits 1 for a
+    vulnerability and for a network error alike, so the script judges its report."""
+    judge = _pip_audit_judge()
+    advisory = {"id": "PYSEC-0", "fix_versions": ["5.2.1"]}
+    vulnerable = {"dependencies": [
+        {"name": "django", "version": "5.2.0", "vulns": [advisory]},
+        {"name": "alta", "skip_reason": "distribution marked as editable"},
+    ]}  # fmt: skip
+    status, message = judge(vulnerable)
+    assert status == 1 and "PYSEC-0" in message
+    clean = {"dependencies": [{"name": "django", "version": "5.2.19", "vulns": []}]}
+    assert judge(clean)[0] == 0
+    unreachable = {"dependencies": [{"name": "django", "skip_reason": "Dependency not found"}]}
+    status, message = judge(unreachable)
+    assert status == 0 and "sin acceso" in message
+    assert judge(None, "requests.exceptions.ConnectionError: Max retries exceeded")[0] == 0
+    assert judge(None, "Traceback: KeyError 'x'")[0] == 1  # pip-audit broke: say so, fail
