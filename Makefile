@@ -52,6 +52,10 @@ test: install system-deps
 
 # ruff (format + check), bandit on the apps, and pip-audit on the pinned packages: a known
 # vulnerability fails; no access to pip-audit's data only says so (.ci/pip_audit.py).
+# Figures, not pass/fail: login and reset timing for existing vs unknown accounts.
+bench: install system-deps
+	$(BIN)/python bench/auth_timing.py
+
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .

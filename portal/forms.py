@@ -165,6 +165,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     LIMIT_PER_IP = 20
     LIMIT_PER_EMAIL = 3
     WINDOW = 60 * 60
+    portal_name = "Agentes"  # stored in the outbox context: a plain string
 
     email = forms.EmailField(label=_("Correo electrónico"), max_length=254)
 
@@ -187,10 +188,13 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         email = self.cleaned_data["email"].strip().lower()
         if ratelimit.hit("reset-email", email, self.WINDOW) > self.LIMIT_PER_EMAIL:
             return
-        for user in self.get_users(email):
+        users = list(self.get_users(email))
+        for user in users:
             services.queue_password_reset(
                 user, base_url=base_url, confirm_url_name=confirm_url_name
             )
+        if not users:
+            services.queue_unknown_account_notice(email, portal=self.portal_name)
 
 
 class EmailChangeForm(forms.Form):

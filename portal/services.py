@@ -190,6 +190,15 @@ def queue_password_reset(user, *, base_url: str, confirm_url_name: str) -> None:
     )
 
 
+def queue_unknown_account_notice(email: str, *, portal: str) -> None:
+    """A reset asked for an address with no account: tell its owner (as allauth does).
+
+    The miss then does the same work as the hit (one outbox row, one queued task), so
+    neither the answer nor its timing tells a guesser whether the account exists.
+    """
+    queue_email(email, "restablecer_sin_cuenta", {"portal": portal})
+
+
 def password_reset_link_provider(outbox_email) -> dict:
     """Outbox secret provider: the single-use uid+token link (Django's token generator)."""
     context = outbox_email.context

@@ -19,6 +19,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from notifications.services import queue_email
 from portal import codes, ratelimit
+from portal.services import queue_unknown_account_notice
 
 from .models import INVITATION_LIFETIME, Person, PersonEmail, Policy, RegistrationKey
 from .policies import normalize_policy_number
@@ -263,6 +264,8 @@ def request_password_link(email: str, *, base_url: str, ip: str) -> None:
     ).first()
     if user is not None:
         send_set_password_link(user, base_url=base_url)
+    else:
+        queue_unknown_account_notice(email, portal="Clientes")
 
 
 # --- invitations (000 paso 7) --------------------------------------------------------------

@@ -71,6 +71,10 @@ class Postgres:
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.dir), "-m", mode, "-w", "stop", check=False)
 
+    def create_database(self, name: str = "alta") -> None:
+        """The tests' database is made by pytest-django; scripts (bench) call this."""
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+
     @property
     def url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/alta"

@@ -158,10 +158,14 @@ def test_reset_answers_the_same_for_unknown_and_known_addresses(
     user = make_agent_user()
     unknown = request_reset(client, "nadie@ejemplo.test", django_capture_on_commit_callbacks)
     assert unknown.url == reverse("agents:password_reset_done")
-    assert mail.outbox == []
+    # The address's owner is told there is no account; no link exists to send.
+    assert [m.to for m in mail.outbox] == [["nadie@ejemplo.test"]]
+    assert "no hay ninguna cuenta registrada" in mail.outbox[0].body
+    assert "http" not in mail.outbox[0].body
     known = request_reset(client, user.email, django_capture_on_commit_callbacks)
     assert known.url == unknown.url
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == [user.email]
+    assert len(mail.outbox) == 2 and mail.outbox[1].to == [user.email]
+    assert "no hay ninguna cuenta" not in mail.outbox[1].body
     assert client.get(known.url).text == client.get(unknown.url).text
 
 
@@ -222,4 +226,5 @@ def test_reset_is_not_offered_to_other_kinds_of_users(
     )
     response = request_reset(client, "cliente@ejemplo.test", django_capture_on_commit_callbacks)
     assert response.url == reverse("agents:password_reset_done")
-    assert mail.outbox == []
+    # No agent account has that address: only the "no account" notice, no reset link.
+    assert len(mail.outbox) == 1 and "no hay ninguna cuenta registrada" in mail.outbox[0].body

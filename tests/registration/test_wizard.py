@@ -400,7 +400,10 @@ def test_new_link_can_be_requested(wizard, client, make_person, django_capture_o
     assert len(mail.outbox) == before + 1
     with django_capture_on_commit_callbacks(execute=True):
         other = client.post("/clientes/contrasena/olvide/", {"email": "nadie@ejemplo.test"})
-    assert len(mail.outbox) == before + 1
+    # The unknown address gets a "no account" notice, not a link.
+    assert len(mail.outbox) == before + 2
+    assert "no hay ninguna cuenta registrada" in mail.outbox[-1].body
+    assert "/clientes/contrasena/" not in mail.outbox[-1].body
     assert other.text.replace("nadie@ejemplo.test", "X") == response.text.replace(
         "MARIA.rodriguez@ejemplo.test", "X"
     )
