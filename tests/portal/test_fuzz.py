@@ -8,6 +8,7 @@ Hypothesis draws the inputs; every example uses a fresh browser session (a new `
 
 from __future__ import annotations
 
+import re
 import string
 from urllib.parse import quote
 
@@ -131,8 +132,6 @@ segment = st.one_of(text_value.filter(lambda v: len(v) < 300), st.just("MQ"))
 
 def concrete(route: str, values: list[str]) -> str:
     """A URL for `route` with each <parameter> / regex group replaced by a drawn value."""
-    import re
-
     parts = iter(values)
     path = re.sub(
         r"<[^>]+>|\(\?P<[^>]+>[^)]*\)", lambda _: quote(next(parts), safe="") or "x", route
