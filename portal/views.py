@@ -293,7 +293,50 @@ class PasswordResetDoneView(AccountPageMixin, auth_views.PasswordResetDoneView):
     template_name = "portal/account/password_reset_done.html"
 
 
-class PasswordResetConfirmView(AccountPageMixin, auth_views.PasswordResetConfirmView):
+class TokenOutOfSessionMixin:
+    """For Django's PasswordResetConfirmView: the link's token goes, on the redirect that
+    hides it from the URL, into a signed HttpOnly cookie limited to the set-password page
+    instead of the session, so it never sits in `django_session` (issue 5 §6). The browser
+    that holds the link holds the token; the server keeps nothing."""
+
+    token_cookie = "alta_enlace"  # noqa: S105 - a cookie name
+
+    def _cookie_path(self) -> str:
+        return self.request.path.rsplit("/", 2)[0] + "/"
+
+    @method_decorator(sensitive_post_parameters())
+    @method_decorator(never_cache)
+    def dispatch(self, *args, **kwargs):
+        self.validlink = False
+        self.user = self.get_user(kwargs["uidb64"])
+        token = kwargs["token"]
+        if self.user is not None and token == self.reset_url_token:
+            held = self.request.get_signed_cookie(self.token_cookie, None, salt=self.token_cookie)
+            if self.token_generator.check_token(self.user, held):
+                self.validlink = True
+                return FormView.dispatch(self, *args, **kwargs)
+        elif self.user is not None and self.token_generator.check_token(self.user, token):
+            response = HttpResponseRedirect(self.request.path.replace(token, self.reset_url_token))
+            response.set_signed_cookie(
+                self.token_cookie, token, salt=self.token_cookie, path=self._cookie_path(),
+                max_age=settings.PASSWORD_RESET_TIMEOUT, secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True, samesite="Strict",
+            )  # fmt: skip
+            return response
+        return self.render_to_response(self.get_context_data())
+
+    def form_valid(self, form):
+        user = form.save()
+        if self.post_reset_login:
+            auth.login(self.request, user, self.post_reset_login_backend)
+        response = FormView.form_valid(self, form)
+        response.delete_cookie(self.token_cookie, path=self._cookie_path(), samesite="Strict")
+        return response
+
+
+class PasswordResetConfirmView(
+    TokenOutOfSessionMixin, AccountPageMixin, auth_views.PasswordResetConfirmView
+):
     form_class = forms.SetPasswordForm
     template_name = "portal/account/password_reset_confirm.html"
 

@@ -20,6 +20,7 @@ from django.views.generic import FormView
 from formtools.wizard.views import SessionWizardView, normalize_name
 
 from portal import codes, ratelimit
+from portal.views import TokenOutOfSessionMixin
 from portal.wizards import GuardedStepsMixin
 
 from . import forms, services
@@ -280,7 +281,7 @@ def registered(request):
 
 
 # --- set password (000 paso 6) ---------------------------------------------------------------
-class SetPasswordView(auth_views.PasswordResetConfirmView):
+class SetPasswordView(TokenOutOfSessionMixin, auth_views.PasswordResetConfirmView):
     """The link "aquí": Django's reset-confirm view with our own 24-hour token."""
 
     token_generator = services.set_password_token

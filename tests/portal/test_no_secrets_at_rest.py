@@ -284,13 +284,6 @@ def test_celery_messages_in_redis_carry_only_the_outbox_id(
             assert secret not in f"{row.context} {row.subject} {row.last_error}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Django's PasswordResetConfirmView moves the link's token into the session between "
-    "opening the link and choosing the password (deleted on success; 30-minute sessions). "
-    "Fix: keep the token in the URL (our pages load nothing from other origins and send "
-    "Referrer-Policy: same-origin), then remove this marker.",
-)
 def test_an_opened_but_unused_reset_link_leaves_no_token_in_the_session(
     client, make_agent_user, secrets_seen, django_capture_on_commit_callbacks
 ):
