@@ -4,24 +4,41 @@ import re
 
 import pytest
 from django.core import mail
-from django.db import transaction
 
 NEW = "Girasol-Azul-2024"
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_temporary_password_to_welcome(page, make_agent):
-    from agents.models import Role
-    from agents.services import issue_agent_account
-
-    role, _ = Role.objects.get_or_create(code="AGENTE", defaults={"name": "AGENTE"})
+def test_approval_in_admin_to_welcome(page, make_agent, make_request, make_reviewer):
+    reviewer = make_reviewer("revisora")
+    reviewer.set_password("clave-revisora-2026")
+    reviewer.save()
     agent = make_agent(nombre="ZELINDABETH", apellido_paterno="RUIZ", apellido_materno="")
-    with transaction.atomic():
-        issue_agent_account(agent, email="zruiz@ejemplo.test", role=role)
-    bodies = " ".join(message.body for message in mail.outbox)
-    username = re.search(r"Se generó el siguiente usuario:\s*(\S+)", bodies)[1]
-    temporary = re.search(r"Se generó la siguiente contraseña: (\S+)", bodies)[1]
+    make_request(agent=agent, email="zruiz@ejemplo.test")
+
+    # The reviewer approves in Django admin.
+    page.goto("/admin/")
+    page.get_by_label("Nombre de usuario").fill("revisora")
+    page.get_by_label("Contraseña").fill("clave-revisora-2026")
+    page.get_by_role("button", name="Identificarse").click()
+    page.get_by_role("link", name="Solicitudes de acceso").first.click()
+    page.get_by_role("link", name=agent.clave_agente).click()
+    page.get_by_role("button", name="Aprobar").click()
+    page.get_by_text("Solicitud aprobada; usuario generado:").wait_for()
+    page.context.clear_cookies()  # the agent's own browser from here on
+
+    # Two separate emails: the username, then the temporary password.
+    def wait_for_mail(count: int) -> None:
+        for _ in range(100):
+            if len(mail.outbox) >= count:
+                return
+            page.wait_for_timeout(100)
+
+    wait_for_mail(2)
+    username = re.search(r"Se generó el siguiente usuario:\s*(\S+)", mail.outbox[0].body)[1]
+    temporary = re.search(r"Se generó la siguiente contraseña: (\S+)", mail.outbox[1].body)[1]
+    assert temporary not in mail.outbox[0].body and username.isupper()
 
     page.goto("/agentes/ingresar/")
     page.get_by_label("Usuario").fill(username)
