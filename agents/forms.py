@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import EmailTypedTwiceMixin
+
 from . import services
 from .models import Role
 
@@ -15,7 +17,6 @@ MSG_PENDING = _("Ya hay una solicitud para esta clave de agente")
 MSG_NO_CHANNEL = _("Se debe seleccionar al menos un canal.")
 MSG_NO_ROLE = _("Se debe seleccionar el rol deseado.")
 MSG_CAPTCHA = _("El código introducido no coincide con el mostrado.")
-MSG_EMAILS_DIFFER = _("El correo electrónico y su confirmación no coinciden.")
 MSG_TOO_MANY = _("Se excedió el número de intentos. Espera unos minutos e inténtalo de nuevo.")
 
 
@@ -103,7 +104,7 @@ class BurntCaptchaField(CaptchaField):
                 CaptchaStore.objects.filter(hashkey=hashkey).delete()
 
 
-class SubmitRequestForm(forms.Form):
+class SubmitRequestForm(EmailTypedTwiceMixin, forms.Form):
     """001 §3.6 "Envío de solicitud": email twice and the captcha."""
 
     email = forms.EmailField(label=_("Correo electrónico"), max_length=254)
@@ -119,13 +120,3 @@ class SubmitRequestForm(forms.Form):
         if captcha_verified:
             # Verified once already; the final re-validation must not ask again (formtools #21).
             del self.fields["captcha"]
-
-    def clean(self):
-        data = super().clean()
-        email, confirmation = data.get("email"), data.get("email_confirmation")
-        if email and confirmation and email.lower() != confirmation.lower():
-            self.add_error("email_confirmation", MSG_EMAILS_DIFFER)
-        return data
-
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()

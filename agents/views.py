@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from formtools.wizard.views import SessionWizardView, normalize_name
 
 from portal import ratelimit
-from portal.wizards import GuardedStepsMixin
+from portal.wizards import PortalWizardMixin
 
 from . import forms, services
 from .models import Role
@@ -29,7 +29,7 @@ STEP_TITLES = {  # lazy: translated per request, not once at import
 CAPTCHA_OK = "captcha_verified"
 
 
-class AccessRequestWizard(GuardedStepsMixin, SessionWizardView):
+class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
     """001 §3.3–3.6. Buttons: Cancelar (to login), Regresar, Continuar.
 
     formtools trusts the posted step and re-validates every step in `render_done`
@@ -38,7 +38,12 @@ class AccessRequestWizard(GuardedStepsMixin, SessionWizardView):
     """
 
     form_list = STEPS
-    template_name = "agents/wizard_step.html"
+    url_name = "agents:request"
+    cancel_url_name = "agents:request_cancel"
+    steps_folder = "agents/steps"
+    step_titles = STEP_TITLES
+    final_step = "enviada"
+    continue_label = gettext_lazy("Continuar")
 
     expired_message = gettext_lazy(
         "Tu sesión de solicitud expiró o cambió. Continúa desde este paso."
@@ -99,15 +104,7 @@ class AccessRequestWizard(GuardedStepsMixin, SessionWizardView):
 
     def get_context_data(self, form, **kwargs):
         context = super().get_context_data(form=form, **kwargs)
-        names = [*self.get_form_list(), "enviada"]
         current = self.steps.current
-        context.update(
-            step_titles=[(n, STEP_TITLES[n]) for n in names],
-            step_title=STEP_TITLES[current],
-            step_number=self.steps.step1,
-            step_total=len(names),
-            step_template=f"agents/steps/{current}.html",
-        )
         if current in ("canales", "rol"):
             agent = self._identified_agent()
             context["agent"] = agent

@@ -197,11 +197,8 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
             services.queue_unknown_account_notice(email, portal=self.portal_name)
 
 
-class EmailChangeForm(forms.Form):
-    email = forms.EmailField(label=_("Nuevo correo electrónico"), max_length=254)
-    email_confirmation = forms.EmailField(
-        label=_("Confirmar nuevo correo electrónico"), max_length=254
-    )
+class EmailTypedTwiceMixin:
+    """`email` and `email_confirmation` must match (any case); `email` kept lower-case."""
 
     def clean(self):
         data = super().clean()
@@ -212,6 +209,13 @@ class EmailChangeForm(forms.Form):
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
+
+
+class EmailChangeForm(EmailTypedTwiceMixin, forms.Form):
+    email = forms.EmailField(label=_("Nuevo correo electrónico"), max_length=254)
+    email_confirmation = forms.EmailField(
+        label=_("Confirmar nuevo correo electrónico"), max_length=254
+    )
 
 
 class CodeForm(forms.Form):

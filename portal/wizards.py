@@ -2,19 +2,51 @@
 
 from django.contrib import messages
 from django.http import HttpResponse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from formtools.wizard.forms import ManagementForm
 
 
-class GuardedStepsMixin:
-    """Accept only the current step or an earlier one, and Regresar only backwards.
+class PortalWizardMixin:
+    """One page layout for every step, and only the current step or an earlier one.
 
-    formtools trusts the posted step (DESIGN, "Known traps"): a missing or junk name
-    answers 400 and a later one is processed as if the earlier steps were done. Here
-    either shows the first step not yet done, with `expired_message`.
+    Pages: `portal/wizard_step.html` shows "Paso N de M" with `step_titles` (the last
+    being `final_step`, the screen after `done`), the step's `steps_folder/<step>.html`,
+    and the buttons Cancelar (`cancel_url_name`), Regresar, and `continue_label`.
+
+    Steps: formtools trusts the posted step (DESIGN, "Known traps"): a missing or junk
+    name answers 400 and a later one is processed as if the earlier steps were done. Here
+    either shows the first step not yet done, with `expired_message`; Regresar only goes
+    backwards.
     """
 
+    template_name = "portal/wizard_step.html"
+    url_name = ""
+    cancel_url_name = ""
+    steps_folder = ""
+    step_titles: dict = {}
+    final_step = ""
+    continue_label = ""
     expired_message = ""
+
+    def step_template(self, step: str) -> str:
+        return f"{self.steps_folder}/{step}.html"
+
+    def get_context_data(self, form, **kwargs):
+        context = super().get_context_data(form=form, **kwargs)
+        names = [*self.get_form_list(), self.final_step]
+        current = self.steps.current
+        context.update(
+            step_titles=[(name, self.step_titles[name]) for name in names],
+            step_title=self.step_titles[current],
+            step_number=self.steps.step1,
+            step_total=len(names),
+            step_template=self.step_template(current),
+            wizard_url=reverse(self.url_name),
+            cancel_url=reverse(self.cancel_url_name),
+            continue_label=self.continue_label,
+        )
+        return context
 
     def dispatch(self, request, *args, **kwargs):
         return never_cache(super().dispatch)(request, *args, **kwargs)

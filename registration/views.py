@@ -21,7 +21,7 @@ from formtools.wizard.views import SessionWizardView, normalize_name
 
 from portal import codes, ratelimit
 from portal.views import TokenOutOfSessionMixin
-from portal.wizards import GuardedStepsMixin
+from portal.wizards import PortalWizardMixin
 
 from . import forms, services
 from .models import Person
@@ -56,7 +56,7 @@ class ClientLoginView(auth_views.LoginView):
 
 
 # --- the wizard (000 pasos 2–5) ----------------------------------------------------------------
-class ClientRegistrationWizard(GuardedStepsMixin, SessionWizardView):
+class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
     """ "Aún no estoy registrado": policy data, products and email, token."""
 
     form_list = [
@@ -67,7 +67,11 @@ class ClientRegistrationWizard(GuardedStepsMixin, SessionWizardView):
     template_name = "registration/wizard_step.html"
     identify_template = "registration/steps/identificacion.html"
     url_name = "registration:register"
-
+    cancel_url_name = "registration:cancel"
+    steps_folder = "registration/steps"
+    step_titles = STEP_TITLES
+    final_step = "confirmacion"
+    continue_label = gettext_lazy("SIGUIENTE")
     expired_message = gettext_lazy(
         "Tu sesión de registro expiró o cambió. Continúa desde este paso."
     )
@@ -170,22 +174,12 @@ class ClientRegistrationWizard(GuardedStepsMixin, SessionWizardView):
             self._send_code()
         return super().render(form or self.get_form(), **kwargs)
 
+    def step_template(self, step: str) -> str:
+        return self.identify_template if step == "identificacion" else super().step_template(step)
+
     def get_context_data(self, form, **kwargs):
         context = super().get_context_data(form=form, **kwargs)
-        names = [*self.get_form_list(), "confirmacion"]
         current = self.steps.current
-        context.update(
-            step_titles=[(n, STEP_TITLES[n]) for n in names],
-            step_title=STEP_TITLES[current],
-            step_number=self.steps.step1,
-            step_total=len(names),
-            step_template=(
-                self.identify_template
-                if current == "identificacion"
-                else f"registration/steps/{current}.html"
-            ),
-            wizard_url=reverse(self.url_name),
-        )
         if current == "productos":
             person = self._person()
             context["policies"] = person.policies.all() if person else []

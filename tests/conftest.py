@@ -158,22 +158,24 @@ def smtp_sink():
     sink.controller.stop()
 
 
+def current_database_url() -> str:
+    """The test database as a URL, for the processes a test starts (worker, web)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
 @pytest.fixture
 def start_worker(transactional_db, smtp_sink, services):
     """Start real `celery worker` processes on the test database, Redis and the SMTP sink:
     `start_worker(beat=True, OUTBOX_RESEND_SECONDS="1")`. All are stopped after the test."""
-    from django.db import connection
-
-    settings_dict = connection.settings_dict
     processes: list[subprocess.Popen] = []
 
     def start(beat: bool = False, **env_overrides: str) -> subprocess.Popen:
         env = {
             **os.environ,
-            "DATABASE_URL": (
-                f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
-                f"{settings_dict['PORT']}/{settings_dict['NAME']}"
-            ),
+            "DATABASE_URL": current_database_url(),
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp_sink.port),
             **env_overrides,

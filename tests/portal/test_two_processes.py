@@ -14,8 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
+from tests.conftest import current_database_url
 from tests.services import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,13 +49,9 @@ class Browserless:
 
 @pytest.fixture
 def two_web_processes(transactional_db, smtp_sink):
-    settings_dict = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
-            f"{settings_dict['PORT']}/{settings_dict['NAME']}"
-        ),
+        "DATABASE_URL": current_database_url(),
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_sink.port),
     }
