@@ -205,8 +205,9 @@ def start_worker(transactional_db, smtp_sink, services):
 
 @pytest.fixture
 def celery_worker(start_worker):
-    """One real Celery worker (no beat)."""
-    return start_worker()
+    """One real Celery worker with beat, as deployed: a row whose task was lost (a broker
+    hiccup while the suite restarts Redis) is re-queued within a second."""
+    return start_worker(beat=True, OUTBOX_RESEND_SECONDS="1")
 
 
 @pytest.fixture(scope="session")
