@@ -60,6 +60,19 @@ class RejectionForm(forms.Form):
         return cleaned
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed or deleted in admin (mirrors, requests, the audit)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class StatusFilter(admin.SimpleListFilter):
     """Opens on pending requests: the queue is what a reviewer has to do."""
 
@@ -106,7 +119,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessRequest)
-class AccessRequestAdmin(admin.ModelAdmin):
+class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never deleted
     list_display = (
         "agent_key", "agent_name", "promotoria", "channel_list", "role", "email",
         "created_at", "age", "status",
@@ -125,16 +138,6 @@ class AccessRequestAdmin(admin.ModelAdmin):
         "decided_at", "decided_by_name", "rejection_reason",
     )  # fmt: skip
     change_form_template = "admin/agents/accessrequest/change_form.html"
-
-    # Requests come from the wizard and are changed only by a decision; nobody deletes them.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_review_permission(self, request):
         return services.can_review(request.user)
@@ -330,7 +333,7 @@ def saa_rows(agent: Agent) -> list[tuple[str, object]]:
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(ReadOnlyAdmin):
     """The audit: readable by reviewers, changeable by nobody (not even superusers)."""
 
     list_display = ("decided_at", "request", "decision", "reason", "decided_by")
@@ -338,18 +341,9 @@ class DecisionAdmin(admin.ModelAdmin):
     search_fields = ("request__agent__clave_agente", "decided_by__username", "reason")
     list_select_related = ("request__agent", "decided_by")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(ReadOnlyAdmin):
     """The SAA mirror is loaded by `import_saa`; here it is only read."""
 
     list_display = ("clave_agente", "agent_name", "promotoria", "rfc", "en_vigor", "user")
@@ -363,15 +357,6 @@ class AgentAdmin(admin.ModelAdmin):
     @admin.display(description=_("nombre"), ordering="apellido_paterno")
     def agent_name(self, obj):
         return obj.full_name
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Promotoria)

@@ -14,6 +14,8 @@ from django.db import transaction
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.mx import rfc as rfc_number
 
+from portal.csv_import import ImportFailed
+
 from .models import Agent, Channel, Promotoria
 
 COLUMNS = [
@@ -24,14 +26,6 @@ COLUMNS = [
     "en_vigor", "canales",
 ]  # fmt: skip
 REQUIRED = ["clave_agente", "nombre", "rfc", "clave_promotoria", "nombre_promotoria", "en_vigor"]
-
-
-class ImportFailed(Exception):
-    """The file was rejected whole; `errors` are line-numbered messages."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 @dataclass

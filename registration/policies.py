@@ -17,6 +17,8 @@ from django.db import transaction
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.mx import rfc as rfc_number
 
+from portal.csv_import import ImportFailed
+
 from .models import Person, PersonEmail, Policy
 
 COLUMNS = [
@@ -25,14 +27,6 @@ COLUMNS = [
 ]  # fmt: skip
 REQUIRED = ["numero_poliza", "producto", "rfc", "nombre", "apellido_paterno", "fecha_nacimiento"]
 PERSON_FIELDS = ["nombre", "apellido_paterno", "apellido_materno", "fecha_nacimiento"]
-
-
-class ImportFailed(Exception):
-    """The file was rejected whole; `errors` are line-numbered messages."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 @dataclass

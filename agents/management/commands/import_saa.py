@@ -1,8 +1,7 @@
-import csv
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
-
-from agents.saa import ImportFailed, import_agents, read_saa_csv
+from agents.saa import import_agents, read_saa_csv
+from portal.csv_import import read_csv_file
 
 
 class Command(BaseCommand):
@@ -12,16 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("file", help="CSV UTF-8 con encabezado (columnas en DESIGN.md)")
 
     def handle(self, *args, file, **options):
-        try:
-            with open(file, encoding="utf-8-sig", newline="") as stream:
-                records = read_saa_csv(stream)
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise CommandError(f"No se pudo leer {file}: {exc}") from exc
-        except ImportFailed as exc:
-            raise CommandError(
-                "Archivo rechazado, no se importó nada:\n" + "\n".join(exc.errors)
-            ) from exc
-        created, updated = import_agents(records)
+        created, updated = import_agents(read_csv_file(file, read_saa_csv))
         self.stdout.write(
             self.style.SUCCESS(f"SAA: {created} agentes nuevos, {updated} actualizados.")
         )

@@ -1,8 +1,7 @@
-import csv
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
-
-from registration.policies import ImportFailed, import_policies, read_policies_csv
+from portal.csv_import import read_csv_file
+from registration.policies import import_policies, read_policies_csv
 
 
 class Command(BaseCommand):
@@ -12,16 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("file", help="CSV UTF-8 con encabezado (columnas en DESIGN.md)")
 
     def handle(self, *args, file, **options):
-        try:
-            with open(file, encoding="utf-8-sig", newline="") as stream:
-                records = read_policies_csv(stream)
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise CommandError(f"No se pudo leer {file}: {exc}") from exc
-        except ImportFailed as exc:
-            raise CommandError(
-                "Archivo rechazado, no se importó nada:\n" + "\n".join(exc.errors)
-            ) from exc
-        people, created, updated = import_policies(records)
+        people, created, updated = import_policies(read_csv_file(file, read_policies_csv))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Pólizas: {created} nuevas, {updated} actualizadas; {people} clientes nuevos."
