@@ -131,7 +131,8 @@ def contact_page(request):
 
 
 def _agent_only(view_class, **options):
-    view = view_class.as_view(base_template=BASE, **options)
+    """A portal account view for agents: agent page layout, agent login when signed out."""
+    view = view_class.as_view(base_template=BASE, login_url=reverse_lazy("agents:login"), **options)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -144,29 +145,24 @@ def _agent_only(view_class, **options):
 
 password_change = _agent_only(
     portal_views.PasswordChangeView,
-    login_url=reverse_lazy("agents:login"),
     success_url=reverse_lazy("agents:manage"),
 )
 email_change = _agent_only(
     portal_views.EmailChangeView,
-    login_url=reverse_lazy("agents:login"),
     confirm_url="agents:email_confirm",
 )
 email_confirm = _agent_only(
     portal_views.EmailChangeConfirmView,
-    login_url=reverse_lazy("agents:login"),
     success_url="agents:manage",
     start_url="agents:manage",
     confirms_contact=True,  # a verified new email also answers the first-entry question
 )
 phone_change = _agent_only(
     portal_views.PhoneChangeView,
-    login_url=reverse_lazy("agents:login"),
     success_url=reverse_lazy("agents:manage"),
 )
 confirm_contact = _agent_only(
     portal_views.ConfirmContactView,
-    login_url=reverse_lazy("agents:login"),
     success_url="agents:home",
     confirm_url="agents:email_confirm",
 )
