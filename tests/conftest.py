@@ -6,11 +6,13 @@ import itertools
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from stdnum.mx import rfc as rfc_number
 
 from tests.services import free_port, wait_for_port
@@ -23,6 +25,30 @@ def valid_rfc(prefix: str = "PEMA", birth: str = "800101", homoclave: str = "AB"
     """A fictional RFC whose check digit passes `stdnum.mx.rfc`."""
     base = f"{prefix}{birth}{homoclave}"
     return base + rfc_number.calc_check_digit(base)
+
+
+def run_together(functions) -> list[str]:
+    """Run each function in its own thread, all released at once (concurrency tests on
+    PostgreSQL). Returns the sorted outcomes: each return value, or the exception's class
+    name, so an unexpected error shows up in the test's assertion."""
+    barrier = threading.Barrier(len(functions))
+    outcomes: list[str] = []
+
+    def run(function):
+        try:
+            barrier.wait()
+            outcomes.append(function())
+        except Exception as exc:  # noqa: BLE001 - any other outcome fails the test
+            outcomes.append(type(exc).__name__)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
 
 
 @pytest.fixture(autouse=True)

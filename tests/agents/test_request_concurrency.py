@@ -1,13 +1,11 @@
 """At most one pending request per agent, under concurrent submissions on PostgreSQL."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from agents import services
 from agents.models import AccessRequest, Role
 from notifications.models import OutboxEmail
+from tests.conftest import run_together
 
 
 @pytest.mark.django_db(transaction=True)
@@ -16,30 +14,19 @@ def test_simultaneous_submissions_for_one_agent_make_exactly_one_request(make_ag
     agent = make_agent()
     role, _ = Role.objects.get_or_create(code="AGENTE", defaults={"name": "AGENTE"})
     channel_ids = list(agent.channels.values_list("pk", flat=True))
-    barrier = threading.Barrier(submitters)
-    outcomes: list[str] = []
 
-    def submit(n: int) -> None:
-        try:
-            barrier.wait()
+    def submitter(n: int):
+        def submit() -> str:
             services.submit_access_request(
                 clave_agente=agent.clave_agente, clave_promotoria=agent.promotoria.clave,
                 rfc=agent.rfc, channel_ids=channel_ids, role=role, email=f"a{n}@ejemplo.test",
             )  # fmt: skip
-            outcomes.append("created")
-        except services.RequestPending:
-            outcomes.append("pending")
-        except Exception as exc:  # noqa: BLE001 - any other outcome fails the test below
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
+            return "created"
 
-    threads = [threading.Thread(target=submit, args=(n,)) for n in range(submitters)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["created"] + ["pending"] * (submitters - 1)
+        return submit
+
+    outcomes = run_together([submitter(n) for n in range(submitters)])
+    assert outcomes == ["RequestPending"] * (submitters - 1) + ["created"]
     assert AccessRequest.objects.filter(agent=agent).count() == 1
     # The losers left no email behind: the outbox row was rolled back with their request.
     assert OutboxEmail.objects.count() == 1

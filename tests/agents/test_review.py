@@ -1,18 +1,17 @@
 """The review queue in Django admin: decisions, permissions, audit, concurrency (issue 3)."""
 
-import threading
 from datetime import date, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.utils import timezone
 
 from agents import services
 from agents.models import AccessRequest, Decision
 from portal.models import User
+from tests.conftest import run_together
 
 CHANGELIST = "/admin/agents/accessrequest/"
 INSUFFICIENT = "No se cuenta con la suficiente información."
@@ -379,34 +378,21 @@ def test_nobody_can_change_or_delete_decisions_in_admin(client, make_request, ma
 def test_concurrent_reviewers_exactly_one_decision_wins(make_request, make_reviewer, reviewers):
     request = make_request()
     people = [make_reviewer(f"revisor{n}") for n in range(reviewers)]
-    barrier = threading.Barrier(reviewers)
-    outcomes: list[str] = []
 
-    def decide(n: int) -> None:
-        try:
-            barrier.wait()
+    def reviewer(n: int):
+        def decide() -> str:
             if n % 2:
                 services.reject_request(request.pk, people[n], INSUFFICIENT)
-                outcomes.append("rechazada")
-            else:
-                services.approve_request(request.pk, people[n])
-                outcomes.append("aprobada")
-        except services.AlreadyDecided:
-            outcomes.append("late")
-        except Exception as exc:  # noqa: BLE001 - any other outcome fails the test below
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
+                return "rechazada"
+            services.approve_request(request.pk, people[n])
+            return "aprobada"
 
-    threads = [threading.Thread(target=decide, args=(n,)) for n in range(reviewers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        return decide
 
-    winners = [o for o in outcomes if o != "late"]
+    outcomes = run_together([reviewer(n) for n in range(reviewers)])
+    winners = [o for o in outcomes if o != "AlreadyDecided"]
     assert len(winners) == 1, outcomes
-    assert outcomes.count("late") == reviewers - 1
+    assert outcomes.count("AlreadyDecided") == reviewers - 1
     assert status_of(request) == winners[0]
     (decision,) = Decision.objects.filter(request=request)
     assert decision.decision == winners[0]

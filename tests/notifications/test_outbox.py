@@ -1,14 +1,13 @@
 """The outbox over a real SMTP server: idempotent, retried with backoff, failed after N."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from notifications import services
 from notifications.models import OutboxEmail
+from tests.conftest import run_together
 
 
 @pytest.fixture
@@ -71,20 +70,7 @@ def test_beat_picks_only_pending_rows_that_are_due():
 def test_two_workers_picking_one_row_send_it_once(smtp):
     smtp.delay = 1.0
     row = queue()
-    results, barrier = [], threading.Barrier(2)
-
-    def work():
-        barrier.wait()
-        try:
-            results.append(services.deliver_email(row.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together([lambda: services.deliver_email(row.pk)] * 2)
     # The second finds the row locked, or already sent: either way it sends nothing.
     assert "sent" in results and set(results) <= {"locked", "sent"}
     assert len(smtp.messages) == 1 and smtp.attempts == 1

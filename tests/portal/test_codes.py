@@ -1,17 +1,16 @@
 """portal.codes: the emailed 6-digit code (000 paso 4; email changes)."""
 
 import re
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from notifications.models import OutboxEmail
 from portal import codes
 from portal.models import OneTimeCode
+from tests.conftest import run_together
 
 
 def send(email="ana@ejemplo.test", subject="person:1", captured=None):
@@ -103,21 +102,11 @@ def test_one_code_checked_twice_at_once_succeeds_once():
     deliver_email(OutboxEmail.objects.get().pk)
     code = sent_code()
     assert OneTimeCode.objects.get(pk=row.pk).code_hash
-    results, barrier = [], threading.Barrier(2)
 
-    def attempt():
-        barrier.wait()
-        try:
-            results.append(codes.check_code("registro", "person:1", "ana@ejemplo.test", code))
-        finally:
-            connection.close()
+    def attempt() -> str:
+        return codes.check_code("registro", "person:1", "ana@ejemplo.test", code).value
 
-    threads = [threading.Thread(target=attempt) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(r.value for r in results) == ["expired", "ok"]
+    assert run_together([attempt, attempt]) == ["expired", "ok"]
 
 
 @pytest.mark.django_db

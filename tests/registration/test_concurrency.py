@@ -1,39 +1,17 @@
 """One email, one account: concurrent registrations on PostgreSQL (000 paso 3, issue 4 §4)."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from portal.models import OneTimeCode, User
 from registration import services
 from registration.models import Person
+from tests.conftest import run_together
 
 from .conftest import ClientWizard, last_code
-
-
-def run_together(functions) -> list[str]:
-    barrier = threading.Barrier(len(functions))
-    outcomes: list[str] = []
-
-    def run(function):
-        try:
-            barrier.wait()
-            outcomes.append(function())
-        except Exception as exc:  # noqa: BLE001 - any other outcome fails the test
-            outcomes.append(type(exc).__name__)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(outcomes)
 
 
 def claim(person_id: int, email: str):
