@@ -2,7 +2,6 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-COPY pyproject.toml ./
 COPY . .
 RUN pip install --no-cache-dir . && useradd --system alta && mkdir -p /app/var && chown alta /app/var
 USER alta
