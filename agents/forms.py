@@ -1,4 +1,4 @@
-"""The agent request wizard's forms, with the manual's messages verbatim (001 §3.3–3.6)."""
+"""The agent request wizard's forms, with the manual's messages verbatim."""
 
 from captcha.fields import CaptchaField
 from captcha.models import CaptchaStore
@@ -7,10 +7,12 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from portal.forms import EmailTypedTwiceMixin
+from portal import ratelimit
+from portal.accounts.forms import EmailTypedTwiceMixin
+from portal.wizards import fingerprint
 
 from . import services
-from .models import Role
+from .models import Agent, Role
 
 MSG_NO_MATCH = _("Los datos ingresados no coinciden ó el agente no está en vigor.")
 MSG_PENDING = _("Ya hay una solicitud para esta clave de agente")
@@ -33,39 +35,63 @@ def has_access_message(manage_url: str):
 
 
 class IdentifyAgentForm(forms.Form):
-    """001 §3.3 "Identificar Agente"."""
+    """Step "Identificar Agente".
+
+    The agent is identified once: `verified` (`{"fp", "agent"}` from the wizard's storage)
+    lets the same data pass again, in a later request or formtools' final re-validation,
+    without identifying again and counting against the limit.
+    """
 
     clave_agente = forms.CharField(label=_("Clave de agente"), max_length=20)
     clave_promotoria = forms.CharField(label=_("Clave Promotoría"), max_length=20)
     rfc = forms.CharField(label=_("RFC"), max_length=20)
 
-    def __init__(self, *args, client_ip: str = "", manage_url: str = "", **kwargs):
+    def __init__(
+        self,
+        *args,
+        client_ip: str = "",
+        manage_url: str = "",
+        verified: dict | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.client_ip = client_ip
         self.manage_url = manage_url
-        self.agent = None
+        self.verified = verified or {}
+        self.agent: Agent | None = None
 
     def clean(self):
         data = super().clean()
         if self.errors:
             return data
+        if self.verified.get("fp") == fingerprint(data):
+            self.agent = Agent.objects.filter(pk=self.verified.get("agent")).first()
+            if self.agent is not None:
+                return data
         try:
             self.agent = services.identify_agent(
-                data["clave_agente"], data["clave_promotoria"], data["rfc"], ip=self.client_ip
+                clave_agente=data["clave_agente"],
+                clave_promotoria=data["clave_promotoria"],
+                rfc=data["rfc"],
+                ip=self.client_ip,
             )
-        except services.TooManyAttempts:
+        except ratelimit.RateLimited:
             raise ValidationError(MSG_TOO_MANY, code="rate_limited") from None
-        except services.AgentNotFound:
-            raise ValidationError(MSG_NO_MATCH, code="no_match") from None
-        except services.AgentHasAccess:
-            raise ValidationError(has_access_message(self.manage_url), code="has_access") from None
-        except services.RequestPending:
-            raise ValidationError(MSG_PENDING, code="pending") from None
+        except services.IdentificationError as refused:
+            raise self.refusal(refused) from None
         return data
+
+    def refusal(self, error: services.IdentificationError) -> ValidationError:
+        """The manual's message for why this agent cannot request access now."""
+        if isinstance(error, services.AgentHasAccess):
+            return ValidationError(has_access_message(self.manage_url), code="has_access")
+        if isinstance(error, services.RequestPending):
+            return ValidationError(MSG_PENDING, code="pending")
+        return ValidationError(MSG_NO_MATCH, code="no_match")
 
 
 class ChannelsForm(forms.Form):
-    """001 §3.4 "Datos generales y Canales disponibles"."""
+    """Step "Datos generales y Canales disponibles": the agent's channels to choose from."""
 
     channels = forms.MultipleChoiceField(
         label=_("Canales de Venta Disponibles"),
@@ -81,7 +107,7 @@ class ChannelsForm(forms.Form):
 
 
 class RoleForm(forms.Form):
-    """001 §3.5 "Datos Individual Privado"."""
+    """Step "Datos Individual Privado": the desired role."""
 
     role = forms.ModelChoiceField(
         label=_("Rol Deseado"),
@@ -93,7 +119,7 @@ class RoleForm(forms.Form):
 
 class BurntCaptchaField(CaptchaField):
     """simple-captcha deletes a challenge only when answered right; burn it on any answer
-    so a wrong guess cannot be retried against the same image (DESIGN, "Known traps")."""
+    so a wrong guess cannot be retried against the same image."""
 
     def clean(self, value):
         try:
@@ -105,7 +131,7 @@ class BurntCaptchaField(CaptchaField):
 
 
 class SubmitRequestForm(EmailTypedTwiceMixin, forms.Form):
-    """001 §3.6 "Envío de solicitud": email twice and the captcha."""
+    """Step "Envío de solicitud": email twice and the captcha."""
 
     email = forms.EmailField(label=_("Correo electrónico"), max_length=254)
     email_confirmation = forms.EmailField(label=_("Confirmar correo electrónico"), max_length=254)
@@ -118,5 +144,5 @@ class SubmitRequestForm(EmailTypedTwiceMixin, forms.Form):
     def __init__(self, *args, captcha_verified: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if captcha_verified:
-            # Verified once already; the final re-validation must not ask again (formtools #21).
+            # Verified once already: formtools' final re-validation must not ask again.
             del self.fields["captcha"]

@@ -5,55 +5,18 @@ Account pages (password, email, phone, reset) are portal's generic views configu
 until done.
 """
 
-from functools import wraps
-
 from django import forms
-from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
-from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
 
-from portal import forms as portal_forms
-from portal import services as account
-from portal import views as portal_views
+from portal.accounts import services as account
+from portal.accounts.guards import account_required
 
+from .accounts import AGENTS
 from .models import Agent, Announcement
 
-BASE = "agents/portal_base.html"
-
-
-def agent_required(view):
-    """Signed in (else the login page, then back here) and an agent account."""
-
-    @login_required(login_url="agents:login")
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.kind != "agent":
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapper)
-
-
-@method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
-class AgentLoginView(auth_views.LoginView):
-    """`/agentes/ingresar/` (001 §4): Usuario, Clave, Ingresar. Django's login() gives the
-    session a new key; a temporary password goes straight to "Cambio de contraseña"."""
-
-    template_name = "agents/login.html"
-    authentication_form = portal_forms.AgentLoginForm
-    redirect_authenticated_user = True
-
-    def get_default_redirect_url(self):
-        if account.password_needs_change(self.request.user):
-            return reverse("agents:password_change")
-        return reverse("agents:home")
+agent_required = account_required(AGENTS)
 
 
 class AgentSearchForm(forms.Form):
@@ -123,62 +86,8 @@ def manage(request):
 
 
 def help_page(request):
-    return render(request, "agents/help.html", {"base_template": BASE})
+    return render(request, "agents/help.html", {"base_template": AGENTS.base_template})
 
 
 def contact_page(request):
-    return render(request, "agents/contact.html", {"base_template": BASE})
-
-
-def _agent_only(view_class, **options):
-    """A portal account view for agents: agent page layout, agent login when signed out."""
-    view = view_class.as_view(base_template=BASE, login_url=reverse_lazy("agents:login"), **options)
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.is_authenticated and request.user.kind != "agent":
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-password_change = _agent_only(
-    portal_views.PasswordChangeView,
-    success_url=reverse_lazy("agents:manage"),
-)
-email_change = _agent_only(
-    portal_views.EmailChangeView,
-    confirm_url="agents:email_confirm",
-)
-email_confirm = _agent_only(
-    portal_views.EmailChangeConfirmView,
-    success_url="agents:manage",
-    start_url="agents:manage",
-    confirms_contact=True,  # a verified new email also answers the first-entry question
-)
-phone_change = _agent_only(
-    portal_views.PhoneChangeView,
-    success_url=reverse_lazy("agents:manage"),
-)
-confirm_contact = _agent_only(
-    portal_views.ConfirmContactView,
-    success_url="agents:home",
-    confirm_url="agents:email_confirm",
-)
-
-password_reset = portal_views.PasswordResetView.as_view(
-    base_template=BASE,
-    confirm_url_name="agents:password_reset_confirm",
-    user_kind="agent",
-    success_url=reverse_lazy("agents:password_reset_done"),
-)
-password_reset_done = portal_views.PasswordResetDoneView.as_view(base_template=BASE)
-password_reset_confirm = portal_views.PasswordResetConfirmView.as_view(
-    base_template=BASE,
-    success_url=reverse_lazy("agents:password_reset_complete"),
-)
-password_reset_complete = portal_views.PasswordResetCompleteView.as_view(
-    base_template=BASE,
-    login_url_name="agents:login",
-)
+    return render(request, "agents/contact.html", {"base_template": AGENTS.base_template})

@@ -1,4 +1,4 @@
-"""Agent pages: the access request wizard (001 §3.2–3.7)."""
+"""Agent pages: the access request wizard."""
 
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -8,10 +8,10 @@ from django.views.decorators.cache import never_cache
 from formtools.wizard.views import SessionWizardView, normalize_name
 
 from portal import ratelimit
-from portal.wizards import PortalWizardMixin
+from portal.wizards import PortalWizardMixin, fingerprint
 
 from . import forms, services
-from .models import Role
+from .models import Agent, Role
 
 STEPS = [
     ("identificar", forms.IdentifyAgentForm),
@@ -26,15 +26,18 @@ STEP_TITLES = {  # lazy: translated per request, not once at import
     "envio": gettext_lazy("Envío de solicitud"),
     "enviada": gettext_lazy("Solicitud enviada"),
 }
+IDENTITY = "identity"  # {"fp", "agent"}: the agent identified on step 1, for that data
 CAPTCHA_OK = "captcha_verified"
 
 
 class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
-    """001 §3.3–3.6. Buttons: Cancelar (to login), Regresar, Continuar.
+    """The access request in the manual's four screens. Buttons: Cancelar (to login),
+    Regresar, Continuar.
 
-    formtools trusts the posted step and re-validates every step in `render_done`
-    (DESIGN, "Known traps"): `post` only accepts the current step or an earlier one, the
-    captcha is verified once and recorded in storage, and the request is written in `done`.
+    formtools trusts the posted step and re-validates every step in `render_done`: `post`
+    only accepts the current step or an earlier one; the agent is identified once and the
+    captcha verified once, both recorded in the wizard's storage, so nothing is checked
+    or counted twice; the request is written in `done`, which checks the agent again.
     """
 
     form_list = STEPS
@@ -52,19 +55,32 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
     def post(self, *args, **kwargs):
         return self.guard_post() or super().post(*args, **kwargs)
 
+    # --- step integrity -------------------------------------------------------------------
+    def refuses_step(self, posted: str | None) -> bool:
+        # Nothing past identification before an agent was identified.
+        return super().refuses_step(posted) or (
+            posted != self.steps.first and IDENTITY not in self.storage.extra_data
+        )
+
+    def restart_step(self) -> str:
+        return super().restart_step() if IDENTITY in self.storage.extra_data else self.steps.first
+
     # --- forms ---------------------------------------------------------------------------
-    def _identified_agent(self):
-        data = self.storage.get_step_data("identificar")
-        if data is None:
-            return None
-        form = self.get_form("identificar", data=data)
-        return form.agent if form.is_valid() else None
+    def _identified_agent(self) -> Agent | None:
+        identity = self.storage.extra_data.get(IDENTITY)
+        return Agent.objects.filter(pk=identity["agent"]).first() if identity else None
+
+    def _forget_captcha(self) -> None:
+        self.storage.extra_data = {
+            k: v for k, v in self.storage.extra_data.items() if k != CAPTCHA_OK
+        }
 
     def get_form_kwargs(self, step=None):
         if step == "identificar":
             return {
                 "client_ip": ratelimit.client_ip(self.request),
                 "manage_url": reverse("agents:manage"),
+                "verified": self.storage.extra_data.get(IDENTITY),
             }
         if step == "canales":
             return {"agent": self._identified_agent()}
@@ -79,7 +95,14 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
         return super().get_form_initial(step)
 
     def process_step(self, form):
-        if self.steps.current == "envio":
+        step = self.steps.current
+        if step == "identificar":
+            identity = {"fp": fingerprint(form.cleaned_data), "agent": form.agent.pk}
+            if identity != self.storage.extra_data.get(IDENTITY):
+                # Another agent, or the same one typed differently: nothing proved for the
+                # previous data (the captcha) carries over.
+                self.storage.extra_data = {IDENTITY: identity}
+        elif step == "envio":
             self.storage.extra_data = {**self.storage.extra_data, CAPTCHA_OK: True}
         return super().process_step(form)
 
@@ -90,7 +113,7 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
         form = form or self.get_form()
         if self.steps.current == "envio" and self._posted_step() != "envio":
             # Arriving at the last step: always a fresh captcha, the typed emails kept.
-            self.storage.extra_data = {}
+            self._forget_captcha()
             stored = self.storage.get_step_data("envio")
             form = self.get_form(step="envio")
             if stored:
@@ -99,7 +122,7 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
         return super().render(form, **kwargs)
 
     def render_revalidation_failure(self, failed_step, form, **kwargs):
-        self.storage.extra_data = {}
+        self._forget_captcha()
         return super().render_revalidation_failure(failed_step, form, **kwargs)
 
     def get_context_data(self, form, **kwargs):
@@ -122,39 +145,37 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
 
     # --- the end -------------------------------------------------------------------------
     def done(self, form_list, form_dict, **kwargs):
-        identity = form_dict["identificar"].cleaned_data
+        identify = form_dict["identificar"]
+        keys = identify.cleaned_data
         try:
             access_request = services.submit_access_request(
-                clave_agente=identity["clave_agente"],
-                clave_promotoria=identity["clave_promotoria"],
-                rfc=identity["rfc"],
+                clave_agente=keys["clave_agente"],
+                clave_promotoria=keys["clave_promotoria"],
+                rfc=keys["rfc"],
                 channel_ids=[int(pk) for pk in form_dict["canales"].cleaned_data["channels"]],
                 role=form_dict["rol"].cleaned_data["role"],
                 email=form_dict["envio"].cleaned_data["email"],
             )
-        except services.IdentificationError:
+        except services.IdentificationError as refused:
             # Another tab or a double click got there first, or the agent changed meanwhile:
-            # back to step 1, where checking the same data again shows the manual's message.
-            data = self.storage.get_step_data("identificar")
+            # back to step 1 with the typed data and the manual's message for the reason.
             self.storage.reset()
-            form = self.get_form(step="identificar", data=data)
-            if form.is_valid():
-                form.add_error(None, forms.MSG_NO_MATCH)
-            return self.render(form)
+            identify.add_error(None, identify.refusal(refused))
+            return self.render(identify)
         self.request.session["agent_request_sent"] = access_request.pk
         return redirect("agents:request_sent")
 
 
 @never_cache
 def cancel_request(request):
-    """Cancelar: forget the wizard's data and return to the login page (001 §3.3)."""
+    """Cancelar: forget the wizard's data and return to the login page."""
     request.session.pop(f"wizard_{normalize_name(AccessRequestWizard.__name__)}", None)
     return redirect("agents:login")
 
 
 @never_cache
 def request_sent(request):
-    """ "Solicitud enviada" (001 §3.6), after the redirect, so a reload sends nothing."""
+    """ "Solicitud enviada", shown after the redirect, so a reload sends nothing."""
     from .models import AccessRequest
 
     pk = request.session.get("agent_request_sent")

@@ -1,10 +1,10 @@
 """One-time codes: issue, email and check a 6-digit code bound to an address.
 
-Single use, 10-minute life from sending (OWASP ASVS 2.7.2), at most `MAX_ATTEMPTS` wrong
-tries per code and `MAX_ATTEMPTS_PER_HOUR` across codes, a new code voids the old one, at
-most `MAX_SENDS_PER_HOUR` per address with a cooldown between sends. Only an HMAC of the
-code is stored, and it is made when the email is sent, so no code ever sits in the outbox or
-a task argument.
+Single use, 10-minute life from sending (OWASP ASVS 2.7.2), a new code voids the old one;
+wrong tries and sends are limited by the "code_check" and "code_send" rules of
+`portal.ratelimit.RATE_LIMITS`, counted from the rows here. Only an HMAC of the code is
+stored, and it is made when the email is sent, so no code ever sits in the outbox or a task
+argument.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from notifications.services import queue_email
 
+from . import ratelimit
 from .models import OneTimeCode
 
 CODE_LIFETIME = timedelta(minutes=10)
-MAX_ATTEMPTS = 5
-MAX_ATTEMPTS_PER_HOUR = 10  # across codes: 3 codes × 5 tries would otherwise allow 15
-MAX_SENDS_PER_HOUR = 3
-RESEND_COOLDOWN = timedelta(seconds=60)
+TRIES_PER_CODE = ratelimit.rule("code_check", "code")
+TRIES_PER_SUBJECT = ratelimit.rule("code_check", "subject")
+SENDS_PER_EMAIL = ratelimit.rule("code_send", "email")
+RESEND_COOLDOWN = timedelta(seconds=ratelimit.CODE_RESEND_COOLDOWN)
 
 
 class Check(enum.Enum):
@@ -52,15 +53,18 @@ def seconds_until_next_send(email: str) -> int:
     """0 when a new code may be sent to `email` now."""
     now = timezone.now()
     recent = list(
-        OneTimeCode.objects.filter(email__iexact=email, created_at__gte=now - timedelta(hours=1))
+        OneTimeCode.objects.filter(
+            email__iexact=email, created_at__gte=now - timedelta(seconds=SENDS_PER_EMAIL.window)
+        )
         .order_by("created_at")
         .values_list("created_at", flat=True)
     )
     waits = [0]
     if recent:
         waits.append((recent[-1] + RESEND_COOLDOWN - now).total_seconds())
-    if len(recent) >= MAX_SENDS_PER_HOUR:
-        waits.append((recent[-MAX_SENDS_PER_HOUR] + timedelta(hours=1) - now).total_seconds())
+    if len(recent) >= SENDS_PER_EMAIL.limit:
+        window = timedelta(seconds=SENDS_PER_EMAIL.window)
+        waits.append((recent[-SENDS_PER_EMAIL.limit] + window - now).total_seconds())
     return max(0, int(max(waits) + 0.999))
 
 
@@ -122,9 +126,11 @@ def check_code(purpose: str, subject: str, email: str, code: str) -> Check:
         ):
             return Check.EXPIRED
         hourly = OneTimeCode.objects.filter(
-            purpose=purpose, subject=subject, created_at__gte=now - timedelta(hours=1)
+            purpose=purpose,
+            subject=subject,
+            created_at__gte=now - timedelta(seconds=TRIES_PER_SUBJECT.window),
         ).aggregate(total=Sum("attempts"))["total"]
-        if row.attempts >= MAX_ATTEMPTS or (hourly or 0) >= MAX_ATTEMPTS_PER_HOUR:
+        if row.attempts >= TRIES_PER_CODE.limit or (hourly or 0) >= TRIES_PER_SUBJECT.limit:
             return Check.LOCKED
         if constant_time_compare(row.code_hash, _hash(row.pk, code)):
             row.used_at = now
@@ -132,4 +138,4 @@ def check_code(purpose: str, subject: str, email: str, code: str) -> Check:
             return Check.OK
         row.attempts += 1
         row.save(update_fields=["attempts"])
-        return Check.LOCKED if row.attempts >= MAX_ATTEMPTS else Check.WRONG
+        return Check.LOCKED if row.attempts >= TRIES_PER_CODE.limit else Check.WRONG

@@ -1,56 +1,55 @@
-"""Keep a signed-in user on the one page they must visit first (001 §4).
+"""Site-wide request handling: the page a signed-in user must see first, and NUL bytes."""
 
-`settings.ACCOUNT_GATES` says, per user kind, which URL namespace is guarded and where to
-send the user: a temporary or too old password → "Cambio de contraseña"; contact data not
-yet confirmed → the confirmation page. Pages outside the namespace are not touched.
-"""
+from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.http import HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from . import services
+from .accounts import config_for, services
 
 
-def pending_page(user) -> str | None:
-    """The URL name of the page `user` must visit before any other, if there is one."""
-    if user is None or not user.is_authenticated:
-        return None
-    gate = settings.ACCOUNT_GATES.get(getattr(user, "kind", ""))
-    if not gate:
+def pending_page(user: Any) -> str | None:
+    """The URL name of the page `user` must visit before any other of its portal: a
+    temporary or too old password → "Cambio de contraseña"; contact data not yet confirmed
+    (where the portal asks) → the confirmation page."""
+    config = config_for(user)
+    if config is None:
         return None
     if services.password_needs_change(user):
-        return gate["password_change"]
-    if gate.get("confirm_contact") and user.contact_confirmed_at is None:
-        return gate["confirm_contact"]
+        return config.url_name("password_change")
+    if config.confirms_contact and user.contact_confirmed_at is None:
+        return config.url_name("confirm_contact")
     return None
 
 
 class AccountGateMiddleware:
-    def __init__(self, get_response):
+    """Keep a signed-in user on `pending_page` within their portal's URL namespace; other
+    pages (the other portal, admin, the home page) are not touched."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(self, request: HttpRequest, *args: Any) -> HttpResponse | None:
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None
-        gate = settings.ACCOUNT_GATES.get(getattr(user, "kind", ""))
+        config = config_for(user)
         match = request.resolver_match
-        if not gate or match is None or gate["namespace"] not in match.namespaces:
+        if config is None or match is None or config.namespace not in match.namespaces:
             return None
-        name = match.view_name
         target = pending_page(user)
-        if target is None or name == target or name in gate.get("exempt", ()):
+        here = match.view_name
+        if target is None or here in (target, config.url_name("logout")):
             return None
-        if target == gate["password_change"]:
+        if target == config.url_name("password_change"):
             return redirect(target)
-        if name in gate.get("confirm_contact_also", ()):
+        if here == config.url_name("email_confirm"):  # the code sent to a new email
             return None
         url = reverse(target)
         if request.method == "GET":
@@ -59,14 +58,14 @@ class AccountGateMiddleware:
 
 
 class RejectNulMiddleware:
-    """A NUL character in the path or query string gets a 400. PostgreSQL refuses NUL in
-    text, and Django admin passes filter and search values to the database unchecked (a 500
-    found by tests/portal/test_fuzz.py); our forms already refuse NUL with a message."""
+    """A NUL character in the path or query string gets a 400: PostgreSQL refuses NUL in
+    text, and Django admin passes filter and search values to the database unchecked; our
+    forms already refuse NUL with a message."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if "\x00" in request.path or any(
             "\x00" in key or any("\x00" in value for value in values)
             for key, values in request.GET.lists()

@@ -1,59 +1,143 @@
-"""Attempt counters shared by every process (Redis, or the database cache when embedded).
+"""Every rate limit in the product: one table, and the functions that apply it by name.
 
-Keys are hashed so that no RFC, email or IP sits in the cache in clear. When Redis is
-down the counters fail open with a warning: a broker outage delays mail and must not stop
-people from registering (issue 5); the limits that guard secrets (code attempts, login
-lockout) live in the database and still hold.
+Counters live in the cache (Redis, or the database cache when embedded) so every process
+shares them; keys are hashed so no RFC, email or IP sits there in clear. When Redis is down
+they fail open with a warning: an outage must not stop people from registering, and the
+limits that guard secrets (login lockout, code attempts) are kept in the database.
 """
+
+from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
 from django.core.cache import cache
+from django.http import HttpRequest
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MINUTE = 60
+HOUR = 60 * MINUTE
 
 
-def _key(scope: str, ident: str) -> str:
-    digest = hashlib.sha256(f"{scope}:{ident}".encode()).hexdigest()[:40]
-    return f"rl:{scope}:{digest}"
+@dataclass(frozen=True)
+class Rule:
+    """At most `limit` attempts per `window` seconds for one value of `key`."""
+
+    key: str
+    limit: int
+    window: int
 
 
-def count(scope: str, ident: str) -> int:
+RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
+    # Failed logins lock the account and the address: django-axes applies it (settings.py).
+    "login": (Rule("username", 10, HOUR), Rule("ip", 10, HOUR)),
+    # Failed identifications: guessing an agent's keys and RFC, or a client's policy data.
+    "identify_agent": (Rule("ip", 20, HOUR), Rule("agent", 10, HOUR)),
+    "identify_client": (Rule("ip", 20, HOUR), Rule("policy", 5, HOUR)),
+    # "¿Olvidaste tu contraseña?": past the address's limit the form says so...
+    "reset_password": (Rule("ip", 20, HOUR),),
+    # ...past the email's limit nothing more is sent, silently: no mail bombing, no probing.
+    "reset_password_email": (Rule("email", 3, HOUR),),
+    # Each refresh makes a new challenge; an unlimited supply lets a solver pick easy ones.
+    "captcha_refresh": (Rule("ip", 30, HOUR),),
+    # One-time codes count from their rows in the database (portal.codes), not the cache:
+    # sends per address (with a cooldown between two), wrong tries per code and per subject
+    # across codes (3 codes × 5 tries would otherwise allow 15).
+    "code_send": (Rule("email", 3, HOUR),),
+    "code_check": (Rule("code", 5, 10 * MINUTE), Rule("subject", 10, HOUR)),
+}
+CODE_RESEND_COOLDOWN = MINUTE
+
+
+class RateLimited(Exception):
+    """The action is over one of its limits."""
+
+
+def rule(action: str, key: str) -> Rule:
+    """The rule of `action` that counts by `key`."""
+    return next(r for r in RATE_LIMITS[action] if r.key == key)
+
+
+def _cache_key(action: str, key: str, value: str) -> str:
+    digest = hashlib.sha256(f"{action}:{key}:{value}".encode()).hexdigest()[:40]
+    return f"rl:{action}:{key}:{digest}"
+
+
+def _rules(action: str, keys: dict[str, str]) -> list[tuple[Rule, str]]:
+    unknown = set(keys) - {r.key for r in RATE_LIMITS[action]}
+    if unknown:
+        raise ValueError(f"{action} is not limited by {sorted(unknown)}")
+    return [(r, str(keys[r.key])) for r in RATE_LIMITS[action] if r.key in keys]
+
+
+def count(action: str, **keys: str) -> int:
+    """The highest count among the given keys of `action` (0 when the cache is down)."""
     try:
-        return int(cache.get(_key(scope, ident)) or 0)
+        return max(
+            (int(cache.get(_cache_key(action, r.key, v)) or 0) for r, v in _rules(action, keys)),
+            default=0,
+        )
+    except ValueError:
+        raise
     except Exception:  # noqa: BLE001 - the cache server is down: fail open, loudly
-        log.warning("rate-limit cache unavailable; %s not counted", scope)
+        log.warning("rate-limit cache unavailable; %s not read", action)
         return 0
 
 
-def is_limited(scope: str, ident: str, limit: int) -> bool:
-    return count(scope, ident) >= limit
-
-
-def hit(scope: str, ident: str, period: int) -> int:
-    """Count one attempt in a window of `period` seconds; returns the new count."""
-    key = _key(scope, ident)
+def exceeded(action: str, **keys: str) -> bool:
+    """True when any given key of `action` has used up its limit (nothing is counted)."""
     try:
-        if cache.add(key, 1, period):
-            return 1
+        return any(
+            int(cache.get(_cache_key(action, r.key, v)) or 0) >= r.limit
+            for r, v in _rules(action, keys)
+        )
+    except ValueError:
+        raise
+    except Exception:  # noqa: BLE001 - the cache server is down: fail open, loudly
+        log.warning("rate-limit cache unavailable; %s not checked", action)
+        return False
+
+
+def _hit(cache_key: str, window: int) -> int:
+    if cache.add(cache_key, 1, window):
+        return 1
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 1, window)
+        return 1
+
+
+def consume(action: str, **keys: str) -> bool:
+    """Count one attempt of `action` for each given key; False when this attempt is past
+    any of their limits (the attempt must then be refused)."""
+    allowed = True
+    for r, value in _rules(action, keys):
         try:
-            return cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, period)
-            return 1
-    except Exception:  # noqa: BLE001 - the cache server is down: fail open, loudly
-        log.warning("rate-limit cache unavailable; %s not counted", scope)
-        return 0
+            allowed = _hit(_cache_key(action, r.key, value), r.window) <= r.limit and allowed
+        except Exception:  # noqa: BLE001 - the cache server is down: fail open, loudly
+            log.warning("rate-limit cache unavailable; %s not counted", action)
+    return allowed
 
 
-def reset(scope: str, ident: str) -> None:
+def limit_failures(action: str, attempt: Callable[[], T], *, failure: type[Exception],
+                   **keys: str) -> T:  # fmt: skip
+    """Run `attempt` unless `action` is over a limit (raise RateLimited); only a `failure`
+    it raises is counted, so people who get it right are never slowed down."""
+    if exceeded(action, **keys):
+        raise RateLimited(action)
     try:
-        cache.delete(_key(scope, ident))
-    except Exception:  # noqa: BLE001 - nothing to reset when the cache is down
-        log.warning("rate-limit cache unavailable; %s not reset", scope)
+        return attempt()
+    except failure:
+        consume(action, **keys)
+        raise
 
 
-def client_ip(request) -> str:
+def client_ip(request: HttpRequest) -> str:
     # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it.
     return request.META.get("REMOTE_ADDR", "") or "unknown"

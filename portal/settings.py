@@ -6,6 +6,7 @@ eagerly in-process, mail written to var/correo/ and shown at /dev/correo/ (DEBUG
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -13,15 +14,29 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.ratelimit import RATE_LIMITS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ALTA_VAR_DIR", BASE_DIR / "var"))
 
 
+_TRUE = ("1", "true", "yes", "on", "si", "sí")
+_FALSE = ("0", "false", "no", "off")
+
+
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """Read a yes/no variable; refuse anything else, so a typo ("ture") is not read as False."""
+    value = os.environ.get(name, "")
+    word = value.strip().lower()
+    if word == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on", "si", "sí"}
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of {', '.join(_TRUE + _FALSE)} (or empty); got {value!r}"
+    )
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -238,10 +253,13 @@ CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 10  # minutes
 CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
 
-# --- Login throttling (django-axes) ---------------------------------------------------------
-AXES_FAILURE_LIMIT = 10
-AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+# --- Login throttling (django-axes), from the "login" rules of portal.ratelimit -------------
+_LOGIN_RULES = {rule.key: rule for rule in RATE_LIMITS["login"]}
+if len({(r.limit, r.window) for r in _LOGIN_RULES.values()}) != 1:
+    raise ImproperlyConfigured("django-axes takes one limit and window for every login rule.")
+AXES_FAILURE_LIMIT = _LOGIN_RULES["username"].limit
+AXES_COOLOFF_TIME = timedelta(seconds=_LOGIN_RULES["username"].window)
+AXES_LOCKOUT_PARAMETERS = [[{"ip": "ip_address"}.get(key, key)] for key in _LOGIN_RULES]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked.html"
 AXES_VERBOSE = False
@@ -262,17 +280,8 @@ CALL_CENTER_PHONE = os.environ.get("CALL_CENTER_PHONE", "01800-00MetLife (638543
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90"))
 PASSWORD_RESET_WARNING_DAYS = int(os.environ.get("PASSWORD_RESET_WARNING_DAYS", "10"))
 PASSWORD_RESET_TIMEOUT = 24 * 60 * 60  # "¿Olvidaste tu contraseña?" links live one day
-# Signed-in users who must visit one page before any other (portal.middleware): per user
-# kind, the URL namespace guarded and the pages; the client portal adds "client" here.
-ACCOUNT_GATES = {
-    "agent": {
-        "namespace": "agents",
-        "password_change": "agents:password_change",
-        "confirm_contact": "agents:confirm_contact",
-        "confirm_contact_also": ["agents:email_confirm"],  # the code sent to a new email
-        "exempt": ["agents:logout"],
-    },
-}
+# The portals whose accounts portal.accounts serves, one AccountConfig each.
+ACCOUNT_CONFIGS = ["agents.accounts.AGENTS", "registration.accounts.CLIENTS"]
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

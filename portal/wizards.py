@@ -1,10 +1,19 @@
 """What both wizards (agent request, client registration) need on top of formtools."""
 
+import hashlib
+import json
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from formtools.wizard.forms import ManagementForm
+
+
+def fingerprint(data: dict) -> str:
+    """A digest of what the person typed, to know a step was already checked as is."""
+    plain = {k: str(v) for k, v in sorted(data.items())}
+    return hashlib.sha256(json.dumps(plain).encode()).hexdigest()
 
 
 class PortalWizardMixin:

@@ -1,6 +1,9 @@
 """Demo data for `make run`: the policy mirror and one client already registered."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TextIO
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,7 +17,7 @@ REGISTERED_RFC = "MEAC780104PL4"  # CARLOS MÉNDEZ ARELLANO, two products
 CLIENT = ("carlos.mendez@ejemplo.test", "cliente-demo-2026")
 
 
-def load_demo_clients(stdout) -> tuple[str, str]:
+def load(stdout: TextIO) -> list[str]:
     """Import demo/policies.csv and give one person a client account; returns its login."""
     call_command("import_policies", str(DEMO_CSV), stdout=stdout)
     User = get_user_model()
@@ -37,4 +40,7 @@ def load_demo_clients(stdout) -> tuple[str, str]:
             person.user = user
             person.save(update_fields=["user"])
             PersonEmail.objects.get_or_create(person=person, email=email)
-    return CLIENT
+    return [
+        f"Cliente de demostración: correo «{email}», contraseña «{password}» "
+        "(en /clientes/ingresar/)"
+    ]

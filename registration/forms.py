@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from django import forms
-from django.contrib.auth import forms as auth_forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from portal import services as account_services
+from portal import ratelimit, texts
 from portal.codes import Check
+from portal.wizards import fingerprint
 
 from . import services
 from .models import Person, RegistrationKey
@@ -22,20 +18,7 @@ from .models import Person, RegistrationKey
 MSG_NO_MATCH = _(
     "Los datos ingresados no coinciden con nuestros registros. Revísalos e inténtalo de nuevo."
 )
-MSG_TOO_MANY = _("Se excedió el número de intentos. Espera unos minutos e inténtalo de nuevo.")
-MSG_EMAIL_TAKEN = _(
-    "Este correo electrónico ya está registrado en otra cuenta. Elige otro o ingresa uno nuevo."
-)
 MSG_NO_EMAIL = _("Selecciona un correo electrónico de la lista o ingresa uno nuevo.")
-MSG_EMAILS_DIFFER = _("El correo electrónico nuevo y su confirmación no coinciden.")
-MSG_CODE_WRONG = _("El código no es correcto. Revisa el correo que te enviamos.")
-MSG_CODE_EXPIRED = _(
-    "El código venció o ya no es válido. Presiona «Reenviar código» para recibir uno nuevo."
-)
-MSG_CODE_LOCKED = _(
-    "Se excedió el número de intentos con este código. Presiona «Reenviar código» para "
-    "recibir uno nuevo."
-)
 POLICY_HELP = _(
     "Lo encuentras en la carátula de tu póliza, en la parte superior derecha, junto a "
     "«Póliza No.», y en tus recibos de pago. Escríbelo sin espacios."
@@ -49,15 +32,9 @@ def already_registered_message():
         reverse("registration:login"),
         _("Ingresa con tu correo y contraseña"),
         _("o, si no la recuerdas,"),
-        reverse("registration:forgot_password"),
+        reverse("registration:password_reset"),
         _("recupera tu contraseña"),
     )
-
-
-def fingerprint(data: dict) -> str:
-    """A digest of what the person typed, to know a step was already checked as is."""
-    plain = {k: str(v) for k, v in sorted(data.items())}
-    return hashlib.sha256(json.dumps(plain).encode()).hexdigest()
 
 
 class _IdentifyBase(forms.Form):
@@ -88,8 +65,8 @@ class _IdentifyBase(forms.Form):
                 return data
         try:
             self.identify(data)
-        except services.TooManyAttempts:
-            raise ValidationError(MSG_TOO_MANY, code="rate_limited") from None
+        except ratelimit.RateLimited:
+            raise ValidationError(texts.TOO_MANY_ATTEMPTS, code="rate_limited") from None
         except services.NoMatch:
             raise ValidationError(MSG_NO_MATCH, code="no_match") from None
         except services.AlreadyRegistered:
@@ -181,7 +158,7 @@ class ProductsForm(forms.Form):
         again = (data.get("new_email_confirmation") or "").strip().lower()
         if new or again:
             if new != again:
-                self.add_error("new_email_confirmation", MSG_EMAILS_DIFFER)
+                self.add_error("new_email_confirmation", texts.EMAILS_DIFFER)
                 return data
             email = new
         else:
@@ -189,7 +166,7 @@ class ProductsForm(forms.Form):
         if not email:
             raise ValidationError(MSG_NO_EMAIL, code="required")
         if services.email_taken(email, self.person):
-            raise ValidationError(MSG_EMAIL_TAKEN, code="taken")
+            raise ValidationError(texts.EMAIL_TAKEN, code="taken")
         data["email"] = email
         return data
 
@@ -219,108 +196,8 @@ class TokenForm(forms.Form):
             # Checked once already: the final re-validation must not use the code again.
             return data
         if self.person is None or not self.email:
-            raise ValidationError(MSG_CODE_EXPIRED, code="expired")
+            raise ValidationError(texts.CODE_EXPIRED, code="expired")
         result = services.check_registration_code(self.person, self.email, data["code"])
-        if result is Check.WRONG:
-            raise ValidationError(MSG_CODE_WRONG, code="wrong")
-        if result is Check.LOCKED:
-            raise ValidationError(MSG_CODE_LOCKED, code="locked")
-        if result is Check.EXPIRED:
-            raise ValidationError(MSG_CODE_EXPIRED, code="expired")
+        if result is not Check.OK:
+            raise ValidationError(texts.code_error(result.value), code=result.value)
         return data
-
-
-# --- client portal ------------------------------------------------------------------------
-class ClientLoginForm(auth_forms.AuthenticationForm):
-    """Login by email (the username chosen in 000 paso 3) and password."""
-
-    error_messages = {
-        **auth_forms.AuthenticationForm.error_messages,
-        "invalid_login": _("El correo electrónico o la contraseña no son correctos."),
-    }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["username"].label = _("Correo electrónico")
-        self.fields["username"].widget.attrs.update(type="email", autocomplete="email")
-        self.fields["password"].label = _("Contraseña")
-
-    def clean_username(self):
-        return (self.cleaned_data.get("username") or "").strip().lower()
-
-    def confirm_login_allowed(self, user):
-        super().confirm_login_allowed(user)
-        if user.kind != get_user_model().Kind.CLIENT:
-            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
-
-
-class ForgotPasswordForm(forms.Form):
-    email = forms.EmailField(label=_("Correo electrónico"), max_length=254)
-
-
-class SetPasswordForm(auth_forms.SetPasswordForm):
-    """000 paso 6; Django's validators (AUTH_PASSWORD_VALIDATORS) decide."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["new_password1"].label = _("Contraseña")
-        self.fields["new_password1"].help_text = ""
-        self.fields["new_password2"].label = _("Confirma tu contraseña")
-
-    def save(self, commit=True):
-        # The shared service records the password's age and lifts an axes lockout.
-        account_services.set_password(self.user, self.cleaned_data["new_password1"])
-        return self.user
-
-
-class PasswordChangeForm(auth_forms.PasswordChangeForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["old_password"].label = _("Contraseña actual")
-        self.fields["new_password1"].label = _("Nueva contraseña")
-        self.fields["new_password1"].help_text = ""
-        self.fields["new_password2"].label = _("Confirma la nueva contraseña")
-
-    def save(self, commit=True):
-        account_services.set_password(self.user, self.cleaned_data["new_password1"])
-        return self.user
-
-
-class ChangeEmailForm(forms.Form):
-    email = forms.EmailField(label=_("Nuevo correo electrónico"), max_length=254)
-    email_confirmation = forms.EmailField(
-        label=_("Repite el nuevo correo electrónico"), max_length=254
-    )
-    password = forms.CharField(label=_("Contraseña actual"), widget=forms.PasswordInput)
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        email = data["email"].strip().lower()
-        if email != data["email_confirmation"].strip().lower():
-            self.add_error("email_confirmation", MSG_EMAILS_DIFFER)
-            return data
-        if not self.user.check_password(data["password"]):
-            self.add_error("password", _("La contraseña actual no es correcta."))
-            return data
-        if email == self.user.username.lower():
-            self.add_error("email", _("Ése ya es tu correo electrónico."))
-            return data
-        person = getattr(self.user, "person", None)
-        if services.email_taken(email, person):
-            self.add_error("email", MSG_EMAIL_TAKEN)
-        data["email"] = email
-        return data
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label=_("Código de confirmación (token)"),
-        max_length=12,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
-    )

@@ -5,31 +5,23 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from notifications.services import queue_email
 from portal import codes, ratelimit
-from portal.services import queue_unknown_account_notice
+from portal.accounts.services import email_in_use, queue_password_link
 
 from .models import INVITATION_LIFETIME, Person, PersonEmail, Policy, RegistrationKey
 from .policies import normalize_policy_number
 
 CODE_PURPOSE = "client-registration"
 EMAIL_CHANGE_PURPOSE = "client-email-change"
-# Failed identifications allowed per hour, per address and per policy number (000 paso 2).
-IDENTIFY_LIMIT_PER_IP = 20
-IDENTIFY_LIMIT_PER_POLICY = 5
-IDENTIFY_PERIOD = 60 * 60
 LINK_LIMIT_PER_HOUR = 3
 KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read from an email
 KEY_LENGTH = 12
@@ -41,10 +33,6 @@ class IdentificationError(Exception):
 
 class NoMatch(IdentificationError):
     """The data do not match a policyholder, or the key is wrong, used or expired."""
-
-
-class TooManyAttempts(IdentificationError):
-    pass
 
 
 class AlreadyRegistered(IdentificationError):
@@ -71,34 +59,28 @@ def normalize_key(value: str) -> str:
     return "".join(c for c in (value or "").upper() if c.isalnum())
 
 
-def _limited(ip: str, numero_poliza: str) -> bool:
-    return ratelimit.is_limited(
-        "client-identify-ip", ip, IDENTIFY_LIMIT_PER_IP
-    ) or ratelimit.is_limited("client-identify-policy", numero_poliza, IDENTIFY_LIMIT_PER_POLICY)
-
-
-def _failed(ip: str, numero_poliza: str) -> NoMatch:
-    ratelimit.hit("client-identify-ip", ip, IDENTIFY_PERIOD)
-    ratelimit.hit("client-identify-policy", numero_poliza, IDENTIFY_PERIOD)
-    return NoMatch()
-
-
 def identify_by_policy(
     numero_poliza: str, nombre: str, apellido_paterno: str, fecha_nacimiento: date, *, ip: str
 ) -> Person:
-    """000 paso 2: the person holding the policy, if name, surname and birth date match."""
+    """000 paso 2: the person holding the policy, if name, surname and birth date match.
+    Failures count per IP and per policy number (RATE_LIMITS["identify_client"])."""
     numero = normalize_policy_number(numero_poliza)
-    if _limited(ip, numero):
-        raise TooManyAttempts()
-    policy = Policy.objects.select_related("person").filter(numero_poliza=numero).first()
-    person = policy.person if policy else None
-    if (
-        person is None
-        or normalize_name(person.nombre) != normalize_name(nombre)
-        or normalize_name(person.apellido_paterno) != normalize_name(apellido_paterno)
-        or person.fecha_nacimiento != fecha_nacimiento
-    ):
-        raise _failed(ip, numero)
+
+    def match() -> Person:
+        policy = Policy.objects.select_related("person").filter(numero_poliza=numero).first()
+        person = policy.person if policy else None
+        if (
+            person is None
+            or normalize_name(person.nombre) != normalize_name(nombre)
+            or normalize_name(person.apellido_paterno) != normalize_name(apellido_paterno)
+            or person.fecha_nacimiento != fecha_nacimiento
+        ):
+            raise NoMatch()
+        return person
+
+    person = ratelimit.limit_failures(
+        "identify_client", match, failure=NoMatch, ip=ip, policy=numero
+    )
     if person.user_id is not None:
         raise AlreadyRegistered()
     return person
@@ -110,22 +92,27 @@ def _key_hash(key: str) -> str:
 
 def identify_by_key(key: str, numero_poliza: str, *, ip: str) -> tuple[Person, RegistrationKey]:
     """000 paso 7: the invited person, if the key is theirs, unused, unexpired, and they hold
-    the policy."""
+    the policy. Failures count as in `identify_by_policy`."""
     numero = normalize_policy_number(numero_poliza)
-    if _limited(ip, numero):
-        raise TooManyAttempts()
     digest = _key_hash(key)
-    invitation = (
-        RegistrationKey.objects.select_related("person")
-        .filter(key_hash=digest, person__policies__numero_poliza=numero)
-        .first()
+
+    def match() -> RegistrationKey:
+        invitation = (
+            RegistrationKey.objects.select_related("person")
+            .filter(key_hash=digest, person__policies__numero_poliza=numero)
+            .first()
+        )
+        if (
+            invitation is None
+            or not constant_time_compare(invitation.key_hash, digest)
+            or not invitation.is_usable
+        ):
+            raise NoMatch()
+        return invitation
+
+    invitation = ratelimit.limit_failures(
+        "identify_client", match, failure=NoMatch, ip=ip, policy=numero
     )
-    if (
-        invitation is None
-        or not constant_time_compare(invitation.key_hash, digest)
-        or not invitation.is_usable
-    ):
-        raise _failed(ip, numero)
     if invitation.person.user_id is not None:
         raise AlreadyRegistered()
     return invitation.person, invitation
@@ -134,10 +121,7 @@ def identify_by_key(key: str, numero_poliza: str, *, ip: str) -> tuple[Person, R
 # --- products and email (000 paso 3) -------------------------------------------------------
 def email_taken(email: str, person: Person | None = None) -> bool:
     """True when `email` already identifies an account other than `person`'s."""
-    users = get_user_model().objects.filter(Q(username__iexact=email) | Q(email__iexact=email))
-    if person is not None and person.user_id:
-        users = users.exclude(pk=person.user_id)
-    return users.exists()
+    return email_in_use(email, by_other_than=person.user if person is not None else None)
 
 
 # --- token (000 paso 4) --------------------------------------------------------------------
@@ -195,77 +179,11 @@ def register_client(person_id: int, email: str, *, base_url: str, invitation_id:
             RegistrationKey.objects.filter(person=person, used_at=None).update(
                 expires_at=timezone.now()
             )
-            send_set_password_link(user, base_url=base_url, template="cliente_registro")
+            queue_password_link(user, base_url=base_url, template="cliente_registro")
     except IntegrityError:
         # Another registration took this username between our check and our insert.
         raise EmailTaken() from None
     return user
-
-
-# --- set-password links (000 pasos 5–6) ----------------------------------------------------
-class SetPasswordTokenGenerator(PasswordResetTokenGenerator):
-    """Django's reset token with its own salt and a 24-hour life. Single use: it hashes the
-    password, which setting one changes."""
-
-    key_salt = "registration.services.SetPasswordTokenGenerator"
-    lifetime = timedelta(hours=24)
-
-    def check_token(self, user, token):
-        if not super().check_token(user, token):
-            return False
-        try:
-            ts = int(token.split("-")[0], 36)
-        except (ValueError, IndexError):
-            return False
-        return self._num_seconds(self._now()) - ts <= self.lifetime.total_seconds()
-
-    def _make_hash_value(self, user, timestamp):
-        # Also bound to the username, so an email change voids pending links.
-        return super()._make_hash_value(user, timestamp) + user.get_username()
-
-
-set_password_token = SetPasswordTokenGenerator()
-
-
-def send_set_password_link(user, *, base_url: str, template: str = "cliente_contrasena") -> None:
-    """Queue an email with the link "aquí"; the token is made at send time."""
-    queue_email(
-        user.email,
-        template,
-        {"user_id": user.pk, "full_name": user.get_full_name(), "base_url": base_url},
-        secret_provider="registration.services.set_password_link_for_email",  # noqa: S106
-    )
-
-
-def set_password_link_for_email(outbox_email) -> dict:
-    """Outbox secret provider: the set-password URL, built when the email is sent."""
-    user = get_user_model().objects.get(pk=outbox_email.context["user_id"])
-    path = reverse(
-        "registration:set_password",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": set_password_token.make_token(user),
-        },
-    )
-    return {"link": outbox_email.context["base_url"].rstrip("/") + path, "hours": 24}
-
-
-def request_password_link(email: str, *, base_url: str, ip: str) -> None:
-    """¿Olvidaste tu contraseña?: email a link if a client account has that email. The
-    caller shows the same answer either way."""
-    email = (email or "").strip().lower()
-    if ratelimit.hit("client-reset-ip", ip, 3600) > 20:
-        return
-    if ratelimit.hit("client-reset-email", email, 3600) > LINK_LIMIT_PER_HOUR:
-        return
-    User = get_user_model()
-    user = User.objects.filter(
-        username__iexact=email, kind=User.Kind.CLIENT, is_active=True
-    ).first()
-    if user is not None:
-        send_set_password_link(user, base_url=base_url)
-    else:
-        queue_unknown_account_notice(email, portal="Clientes")
 
 
 # --- invitations (000 paso 7) --------------------------------------------------------------
@@ -308,36 +226,3 @@ def generate_key_for_email(outbox_email) -> dict:
         "link": outbox_email.context["base_url"].rstrip("/") + path,
         "expires": timezone.localtime(invitation.expires_at),
     }
-
-
-# --- client portal: change email with re-verification ---------------------------------------
-def start_email_change(user, email: str) -> None:
-    """Email a code to the new address; raises codes.SendRefused during the cooldown."""
-    codes.send_code(
-        EMAIL_CHANGE_PURPOSE,
-        f"user:{user.pk}",
-        email,
-        "codigo",
-        {"full_name": user.get_full_name()},
-    )
-
-
-def confirm_email_change(user, email: str, code: str) -> codes.Check:
-    """Check the code and, if right, make `email` the username. Raises EmailTaken."""
-    result = codes.check_code(EMAIL_CHANGE_PURPOSE, f"user:{user.pk}", email, code)
-    if result is not codes.Check.OK:
-        return result
-    email = email.strip().lower()
-    try:
-        with transaction.atomic():
-            person = Person.objects.select_for_update().filter(user=user).first()
-            if email_taken(email, person):
-                raise EmailTaken()
-            user.username = email
-            user.email = email
-            user.save(update_fields=["username", "email"])
-            if person is not None:
-                PersonEmail.objects.get_or_create(person=person, email=email)
-    except IntegrityError:
-        raise EmailTaken() from None
-    return result

@@ -7,23 +7,17 @@ account is created only in `done`. No password ever goes through the wizard.
 """
 
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import user_passes_test
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
-from django.utils.decorators import method_decorator
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
-from django.views.generic import FormView
 from formtools.wizard.views import SessionWizardView, normalize_name
 
-from portal import codes, ratelimit
-from portal.views import TokenOutOfSessionMixin
+from portal import codes, ratelimit, texts
+from portal.accounts.guards import account_required
 from portal.wizards import PortalWizardMixin
 
 from . import forms, services
+from .accounts import CLIENTS
 from .models import Person
 
 STEP_TITLES = {
@@ -41,18 +35,6 @@ REGISTERED = "client_registered"  # session: email shown on the confirmation scr
 
 def _base_url(request) -> str:
     return request.build_absolute_uri("/")
-
-
-# --- login (000 paso 1) ----------------------------------------------------------------------
-class ClientLoginView(auth_views.LoginView):
-    """`/clientes/ingresar/`: login by email and the two registration choices."""
-
-    template_name = "registration/login.html"
-    authentication_form = forms.ClientLoginForm
-    redirect_authenticated_user = False
-
-    def get_default_redirect_url(self):
-        return reverse("registration:home")
 
 
 # --- the wizard (000 pasos 2–5) ----------------------------------------------------------------
@@ -157,17 +139,10 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
         try:
             services.send_registration_code(person, pair["email"])
         except codes.SendRefused as refused:
-            messages.warning(
-                self.request,
-                _("Por seguridad espera %(seconds)s segundos antes de pedir otro código.")
-                % {"seconds": refused.wait_seconds},
-            )
+            messages.warning(self.request, texts.code_wait(refused.wait_seconds))
             return
         self._set_extra(**{CODE_SENT: pair})
-        messages.info(
-            self.request,
-            _("Enviamos un código de confirmación a %(email)s.") % {"email": pair["email"]},
-        )
+        messages.info(self.request, str(texts.CODE_SENT) % {"email": pair["email"]})
 
     def render(self, form=None, **kwargs):
         if self.steps.current == "token" and self._extra(VERIFIED) != self._pair():
@@ -213,7 +188,7 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
             self.storage.current_step = "productos"
             form = self.get_form(step="productos", data=self.storage.get_step_data("productos"))
             if form.is_valid():  # else the form itself already says the email is taken
-                form.add_error(None, forms.MSG_EMAIL_TAKEN)
+                form.add_error(None, texts.EMAIL_TAKEN)
             return self.render(form)
         except services.AlreadyRegistered:
             self.storage.reset()
@@ -274,153 +249,10 @@ def registered(request):
     return render(request, "registration/registered.html", context)
 
 
-# --- set password (000 paso 6) ---------------------------------------------------------------
-class SetPasswordView(TokenOutOfSessionMixin, auth_views.PasswordResetConfirmView):
-    """The link "aquí": Django's reset-confirm view with our own 24-hour token."""
-
-    token_generator = services.set_password_token
-    form_class = forms.SetPasswordForm
-    template_name = "registration/set_password.html"
-    success_url = reverse_lazy("registration:password_set")
-    post_reset_login = False
-
-
-def password_set(request):
-    """ "¡Éxito!"; ACEPTAR returns to the login page."""
-    return render(request, "registration/password_set.html")
-
-
-@method_decorator(never_cache, name="dispatch")
-class ForgotPasswordView(FormView):
-    """¿Olvidaste tu contraseña?: the same answer whether or not the account exists."""
-
-    form_class = forms.ForgotPasswordForm
-    template_name = "registration/forgot_password.html"
-
-    def form_valid(self, form):
-        services.request_password_link(
-            form.cleaned_data["email"],
-            base_url=_base_url(self.request),
-            ip=ratelimit.client_ip(self.request),
-        )
-        return render(
-            self.request,
-            "registration/forgot_password_sent.html",
-            {"email": form.cleaned_data["email"]},
-        )
-
-
-# --- client portal (issue 4 §8) ---------------------------------------------------------------
-def _client_required(view):
-    """Signed in as a client; anyone else (an agent, staff) is sent to the client login."""
-    return user_passes_test(
-        lambda user: user.is_authenticated and user.kind == user.Kind.CLIENT,
-        login_url="registration:login",
-    )(view)
-
-
-@_client_required
+# --- "Mis productos" ----------------------------------------------------------------------------
+@account_required(CLIENTS)
 def home(request):
     """ "Mis productos"."""
     person = Person.objects.filter(user=request.user).first()
     policies = person.policies.all() if person else []
     return render(request, "registration/home.html", {"person": person, "policies": policies})
-
-
-class ClientPasswordChangeView(auth_views.PasswordChangeView):
-    form_class = forms.PasswordChangeForm
-    template_name = "registration/change_password.html"
-    success_url = reverse_lazy("registration:home")
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        messages.success(self.request, _("Tu contraseña se cambió correctamente."))
-        return response
-
-
-change_password = _client_required(ClientPasswordChangeView.as_view())
-
-EMAIL_CHANGE = "client_email_change"  # session: the new email awaiting its code
-
-
-@_client_required
-@never_cache
-@sensitive_post_parameters("password")
-def change_email(request):
-    """Change the username email: password, new email twice, then a code sent to it."""
-    pending = request.session.get(EMAIL_CHANGE)
-    if request.method == "POST" and "cancelar" in request.POST:
-        request.session.pop(EMAIL_CHANGE, None)
-        return redirect("registration:home")
-    if request.method == "POST" and "reenviar" in request.POST and pending:
-        _send_email_change_code(request, pending)
-        return redirect("registration:change_email")
-    if request.method == "POST" and "code" in request.POST and pending:
-        code_form = forms.CodeForm(request.POST)
-        if code_form.is_valid():
-            try:
-                result = services.confirm_email_change(
-                    request.user, pending, code_form.cleaned_data["code"]
-                )
-            except services.EmailTaken:
-                request.session.pop(EMAIL_CHANGE, None)
-                messages.error(request, forms.MSG_EMAIL_TAKEN)
-                return redirect("registration:change_email")
-            if result is codes.Check.OK:
-                request.session.pop(EMAIL_CHANGE, None)
-                messages.success(
-                    request,
-                    _("Tu correo electrónico ahora es %(email)s.") % {"email": pending},
-                )
-                return redirect("registration:home")
-            code_form.add_error(
-                "code",
-                {
-                    codes.Check.WRONG: forms.MSG_CODE_WRONG,
-                    codes.Check.LOCKED: forms.MSG_CODE_LOCKED,
-                }.get(result, forms.MSG_CODE_EXPIRED),
-            )
-        return render(
-            request, "registration/change_email_code.html", {"form": code_form, "email": pending}
-        )
-    if request.method == "POST":
-        form = forms.ChangeEmailForm(request.POST, user=request.user)
-        if form.is_valid():
-            email = form.cleaned_data["email"]
-            if _send_email_change_code(request, email):
-                request.session[EMAIL_CHANGE] = email
-            return redirect("registration:change_email")
-        return render(request, "registration/change_email.html", {"form": form})
-    if pending:
-        return render(
-            request,
-            "registration/change_email_code.html",
-            {
-                "form": forms.CodeForm(),
-                "email": pending,
-                "wait_seconds": services.seconds_until_next_code(pending),
-            },
-        )
-    return render(
-        request,
-        "registration/change_email.html",
-        {"form": forms.ChangeEmailForm(user=request.user)},
-    )
-
-
-def _send_email_change_code(request, email: str) -> bool:
-    try:
-        services.start_email_change(request.user, email)
-    except codes.SendRefused as refused:
-        messages.warning(
-            request,
-            _("Por seguridad espera %(seconds)s segundos antes de pedir otro código.")
-            % {"seconds": refused.wait_seconds},
-        )
-        return False
-    messages.info(request, _("Enviamos un código de confirmación a %(email)s.") % {"email": email})
-    return True
-
-
-class ClientLogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("registration:login")

@@ -1,4 +1,5 @@
-"""Shared fixtures: small factories, a real SMTP sink, a real Celery worker, Chromium."""
+"""Shared fixtures: small factories, a real SMTP sink, a real Celery worker, Chromium.
+Fixtures only: what tests import lives in tests/helpers.py."""
 
 from __future__ import annotations
 
@@ -6,49 +7,15 @@ import itertools
 import os
 import subprocess
 import sys
-import threading
-import time
-from pathlib import Path
+from datetime import date
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
-from stdnum.mx import rfc as rfc_number
 
-from tests.services import free_port, wait_for_port
+from tests.helpers import ROOT, SmtpSink, current_database_url, next_rfc, valid_rfc
 
-ROOT = Path(__file__).resolve().parent.parent
-_sequence = itertools.count(7000)
-
-
-def valid_rfc(prefix: str = "PEMA", birth: str = "800101", homoclave: str = "AB") -> str:
-    """A fictional RFC whose check digit passes `stdnum.mx.rfc`."""
-    base = f"{prefix}{birth}{homoclave}"
-    return base + rfc_number.calc_check_digit(base)
-
-
-def run_together(functions) -> list[str]:
-    """Run each function in its own thread, all released at once (concurrency tests on
-    PostgreSQL). Returns the sorted outcomes: each return value, or the exception's class
-    name, so an unexpected error shows up in the test's assertion."""
-    barrier = threading.Barrier(len(functions))
-    outcomes: list[str] = []
-
-    def run(function):
-        try:
-            barrier.wait()
-            outcomes.append(function())
-        except Exception as exc:  # noqa: BLE001 - any other outcome fails the test
-            outcomes.append(type(exc).__name__)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(outcomes)
+_sequence = itertools.count(7000)  # clave_agente and email of each agent made
+_numbers = itertools.count(81000001)  # numero_poliza of each policy made
 
 
 @pytest.fixture(autouse=True)
@@ -139,41 +106,40 @@ def make_reviewer(db):
     return make
 
 
-class SmtpSink:
-    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
+@pytest.fixture
+def make_person(db):
+    """`make_person(emails=["a@x.test"], products=["Vida", "GMM"])` with policies."""
+    from registration.models import Person, PersonEmail, Policy
 
-    def __init__(self):
-        from aiosmtpd.controller import Controller
+    def make(
+        emails=("maria.rodriguez@ejemplo.test",),
+        products=("Vida Individual",),
+        nombre="MARÍA",
+        apellido_paterno="RODRÍGUEZ",
+        apellido_materno="LÓPEZ",
+        fecha_nacimiento=date(1985, 3, 12),
+        **fields,
+    ) -> Person:
+        person = Person.objects.create(
+            rfc=fields.pop("rfc", None) or next_rfc(),
+            nombre=nombre,
+            apellido_paterno=apellido_paterno,
+            apellido_materno=apellido_materno,
+            fecha_nacimiento=fecha_nacimiento,
+            **fields,
+        )
+        for product in products:
+            Policy.objects.create(
+                numero_poliza=str(next(_numbers)),
+                producto=product,
+                estatus="Vigente",
+                person=person,
+            )
+        for email in emails:
+            PersonEmail.objects.create(person=person, email=email)
+        return person
 
-        self.messages: list = []
-        self.refuse = False  # answer 451 to every message
-        self.delay = 0.0  # seconds to wait before accepting a message
-        self.attempts = 0  # messages offered, accepted or not
-        sink = self
-
-        class Handler:
-            async def handle_DATA(self, server, session, envelope):
-                import asyncio
-                import email
-
-                sink.attempts += 1
-                if sink.refuse:
-                    return "451 Try again later"
-                for _ in range(int(sink.delay * 10)):  # a slow server: the client may die
-                    await asyncio.sleep(0.1)
-                    if server.transport is None or server.transport.is_closing():
-                        return "421 Client went away"  # never accepted: not delivered
-                sink.messages.append(email.message_from_bytes(envelope.content))
-                return "250 OK"
-
-        self.port = free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
-
-    def wait_for(self, count: int = 1, timeout: float = 30.0) -> list:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(self.messages) < count:
-            time.sleep(0.1)
-        return self.messages
+    return make
 
 
 @pytest.fixture
@@ -182,14 +148,6 @@ def smtp_sink():
     sink.controller.start()
     yield sink
     sink.controller.stop()
-
-
-def current_database_url() -> str:
-    """The test database as a URL, for the processes a test starts (worker, web)."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -260,9 +218,6 @@ def page(browser, live_server):
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-__all__ = ["valid_rfc", "wait_for_port"]
 
 
 @pytest.fixture

@@ -1,13 +1,12 @@
-// Ticks the password rules (000 paso 6) as the person types. Only a help: the server
+// Ticks the password rules as the person types. Only a help: the server
 // checks the same rules with Django's password validators.
 (function () {
   "use strict";
   var list = document.getElementById("password-rules");
-  if (!list) return;
-  var form = list.parentNode.querySelector("form");
-  var password = form && form.querySelector("input[name=new_password1]");
+  var password = document.querySelector("input[name=new_password1]");
+  var form = password && password.form;
   var confirmation = form && form.querySelector("input[name=new_password2]");
-  if (!password || !confirmation) return;
+  if (!list || !confirmation) return;
   var common = ["contraseña", "contrasena", "password", "123456", "qwerty", "abc123", "admin"];
 
   function plain(text) {

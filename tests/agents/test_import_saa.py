@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from agents.models import Agent, Channel, Promotoria
 from agents.saa import COLUMNS
-from tests.conftest import valid_rfc
+from tests.helpers import valid_rfc
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,7 @@ from agents import services
 from agents.models import AccessRequest
 from notifications.models import OutboxEmail
 from portal.models import User
-
-USERNAME_LINE = re.compile(r"Se generó el siguiente usuario:\s*([A-Z]{4}\d{4})")
-PASSWORD_LINE = re.compile(r"Se generó la siguiente contraseña: (\S{8})\s")
+from tests.helpers import PASSWORD_LINE, USERNAME_LINE
 
 
 def approve(request, reviewer, capture):
@@ -102,7 +100,7 @@ def test_outbox_never_stores_the_password(
 
     row = OutboxEmail.objects.get(template="contrasena_generada")
     assert row.status == OutboxEmail.Status.SENT
-    assert row.secret_provider == "agents.services.temporary_password_provider"
+    assert row.secret_provider == "agents.services.review.temporary_password_provider"
     stored = " ".join(
         str(getattr(r, f.name)) for r in OutboxEmail.objects.all() for f in r._meta.fields
     )

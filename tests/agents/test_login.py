@@ -203,7 +203,7 @@ def test_lockout_per_ip_across_usernames(client, make_agent_user):
 
 @pytest.mark.django_db
 def test_password_reset_lifts_an_account_lockout(client, make_agent_user):
-    from portal import services
+    from portal.accounts import services
 
     user = make_agent_user()
     for _attempt in range(settings.AXES_FAILURE_LIMIT):

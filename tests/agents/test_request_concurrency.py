@@ -5,7 +5,7 @@ import pytest
 from agents import services
 from agents.models import AccessRequest, Role
 from notifications.models import OutboxEmail
-from tests.conftest import run_together
+from tests.helpers import run_together
 
 
 @pytest.mark.django_db(transaction=True)

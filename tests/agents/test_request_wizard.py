@@ -5,6 +5,7 @@ from django.core import mail
 
 from agents.models import AccessRequest
 from notifications.models import OutboxEmail
+from portal import ratelimit
 
 ERRORS_HEADING = "Se detectaron los siguientes errores:"
 pytestmark = pytest.mark.django_db
@@ -255,6 +256,41 @@ def test_done_checks_identity_again(wizard, make_agent):
     assert not AccessRequest.objects.exists()
 
 
+def test_agent_is_identified_once_and_checked_again_only_when_sent(wizard, make_agent):
+    """Steps 2–4 and the final re-validation use the agent found on step 1: identifying again
+    would count the now-failing data against the limit and lose the agent's data midway."""
+    agent = make_agent(canales=["Grupo Privado"])
+
+    def failures() -> int:
+        return ratelimit.count("identify_agent", agent=agent.clave_agente)
+
+    wizard.start()
+    wizard.identify(agent, rfc="SOPX690529MV4")
+    assert failures() == 1
+    assert "Paso 2 de 5" in wizard.identify(agent).text
+    agent.en_vigor = False  # the SAA changed while the agent filled in the form
+    agent.save()
+    rol = wizard.choose_channels(agent)
+    assert "Paso 3 de 5" in rol.text and "Datos Grupo Privado" in rol.text
+    page = wizard.choose_role()
+    assert "Paso 4 de 5" in page.text and f'value="{agent.email}"' in page.text
+    assert failures() == 1
+    response = wizard.send(page)
+    assert "Los datos ingresados no coinciden ó el agente no está en vigor." in response.text
+    assert "Paso 1 de 5" in response.text
+    assert failures() == 1
+    assert not AccessRequest.objects.exists()
+
+
+def test_identifying_again_with_other_data_replaces_the_identified_agent(wizard, make_agent):
+    first, second = make_agent(nombre="XIMENA"), make_agent(nombre="BEATRIZ")
+    wizard.start()
+    wizard.identify(first)
+    text = wizard.identify(second).text  # Regresar to step 1, another agent's keys
+    assert "Paso 2 de 5" in text
+    assert "BEATRIZ" in text and "XIMENA" not in text
+
+
 def test_regresar_goes_back_with_the_data_kept(wizard, make_agent):
     agent = make_agent()
     wizard.start()
@@ -320,6 +356,6 @@ def test_identification_attempts_are_limited(wizard, make_agent):
 
 
 def RequestWizardFor(client):
-    from tests.agents.conftest import RequestWizard
+    from tests.helpers import RequestWizard
 
     return RequestWizard(client)

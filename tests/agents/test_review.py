@@ -11,7 +11,7 @@ from django.utils import timezone
 from agents import services
 from agents.models import AccessRequest, Decision
 from portal.models import User
-from tests.conftest import run_together
+from tests.helpers import run_together
 
 CHANGELIST = "/admin/agents/accessrequest/"
 INSUFFICIENT = "No se cuenta con la suficiente información."
@@ -77,12 +77,12 @@ def test_migration_creates_revisores_group_with_just_the_review_permissions():
 
 def test_business_days_skip_weekends_and_mexican_holidays():
     # 2026-09-16 (Wednesday) is Independence Day.
-    assert services.business_days_between(date(2026, 9, 14), date(2026, 9, 18)) == 3
+    assert services.business_days_between(start=date(2026, 9, 14), end=date(2026, 9, 18)) == 3
     # Friday to Monday: one business day.
-    assert services.business_days_between(date(2026, 9, 11), date(2026, 9, 14)) == 1
+    assert services.business_days_between(start=date(2026, 9, 11), end=date(2026, 9, 14)) == 1
     # 2026-02-02 is the observed Constitution Day (first Monday of February).
-    assert services.business_days_between(date(2026, 1, 30), date(2026, 2, 3)) == 1
-    assert services.business_days_between(date(2026, 9, 18), date(2026, 9, 18)) == 0
+    assert services.business_days_between(start=date(2026, 1, 30), end=date(2026, 2, 3)) == 1
+    assert services.business_days_between(start=date(2026, 9, 18), end=date(2026, 9, 18)) == 0
 
 
 def test_overdue_cutoff_is_more_than_three_business_days_back(settings):
@@ -148,7 +148,7 @@ def test_queue_filters_by_promotoria_channel_and_role(reviewer_client, make_agen
 
 @pytest.mark.parametrize("field", ["clave_agente", "rfc", "apellido_paterno", "email"])
 def test_queue_searches_by_key_rfc_name_and_email(reviewer_client, make_agent, make_request, field):
-    from tests.conftest import valid_rfc
+    from tests.helpers import valid_rfc
 
     wanted = make_agent(apellido_paterno="BUSCADO", rfc=valid_rfc("BUSX"), email="b@x.test")
     make_request(wanted, email="buscado@ejemplo.test")

@@ -62,10 +62,14 @@ def test_generated_username_avoids_every_taken_one_in_any_case():
 
 
 @pytest.mark.django_db
-def test_a_full_prefix_is_a_clear_error():
+def test_a_full_prefix_is_a_clear_error_for_the_reviewer(make_agent, make_request, make_reviewer):
     User.objects.bulk_create([User(username=f"SPXA{n:04d}", password="!") for n in range(10_000)])
-    with pytest.raises(services.DecisionError, match="SPXA"):
+    with pytest.raises(services.NoUsernameLeft, match="SPXA"):
         services.generate_username(person("XAVIER", "SEMPERE", "PARRA"))
+    agent = make_agent(nombre="XAVIER", apellido_paterno="SEMPERE", apellido_materno="PARRA")
+    request = make_request(agent=agent)
+    with pytest.raises(services.DecisionError, match="SPXA"):  # the admin shows it
+        services.approve_request(request.pk, make_reviewer())
 
 
 @pytest.mark.django_db

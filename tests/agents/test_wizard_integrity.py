@@ -7,7 +7,7 @@ import pytest
 from captcha.models import CaptchaStore
 
 from agents.models import AccessRequest, Role
-from tests.agents.conftest import RequestWizard
+from tests.helpers import RequestWizard
 
 STEPS = ("identificar", "canales", "rol", "envio")
 pytestmark = pytest.mark.django_db

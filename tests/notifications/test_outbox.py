@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.models import OutboxEmail
-from tests.conftest import run_together
+from tests.helpers import run_together
 
 
 @pytest.fixture
@@ -84,8 +84,10 @@ def test_rate_limit_counters_fail_open_when_redis_is_down(services):
 
     services.redis.stop()
     try:
-        assert ratelimit.hit("identify-ip", "127.0.0.1", 60) == 0
-        assert not ratelimit.is_limited("identify-ip", "127.0.0.1", 1)
+        assert ratelimit.consume("identify_agent", ip="127.0.0.1")
+        assert ratelimit.count("identify_agent", ip="127.0.0.1") == 0
+        assert not ratelimit.exceeded("identify_agent", ip="127.0.0.1")
     finally:
         services.redis.start()
-    assert ratelimit.hit("identify-ip", "127.0.0.1", 60) == 1
+    ratelimit.consume("identify_agent", ip="127.0.0.1")
+    assert ratelimit.count("identify_agent", ip="127.0.0.1") == 1

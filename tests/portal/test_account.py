@@ -8,7 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from notifications.models import OutboxEmail
-from portal import codes, services
+from portal import codes, ratelimit
+from portal.accounts import services
 
 PASSWORD = "Clave-Segura-2024"
 NEW = "Girasol-Azul-2024"
@@ -203,14 +204,14 @@ def test_reset_link_is_not_stored_and_works_once(
 def test_reset_is_rate_limited_per_address_silently_and_per_ip_visibly(
     client, make_agent_user, django_capture_on_commit_callbacks
 ):
-    from portal.forms import PasswordResetForm
-
+    per_email = ratelimit.rule("reset_password_email", "email").limit
+    per_ip = ratelimit.rule("reset_password", "ip").limit
     user = make_agent_user()
-    for _attempt in range(PasswordResetForm.LIMIT_PER_EMAIL + 2):
+    for _attempt in range(per_email + 2):
         response = request_reset(client, user.email, django_capture_on_commit_callbacks)
         assert response.url == reverse("agents:password_reset_done")
-    assert len(mail.outbox) == PasswordResetForm.LIMIT_PER_EMAIL
-    for n in range(PasswordResetForm.LIMIT_PER_IP):
+    assert len(mail.outbox) == per_email
+    for n in range(per_ip):
         request_reset(client, f"otro{n}@ejemplo.test", django_capture_on_commit_callbacks)
     response = request_reset(client, "ultimo@ejemplo.test", django_capture_on_commit_callbacks)
     assert response.status_code == 200

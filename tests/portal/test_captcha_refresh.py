@@ -1,6 +1,8 @@
 import pytest
 
-from portal.views import CAPTCHA_REFRESHES_PER_HOUR
+from portal import ratelimit
+
+CAPTCHA_REFRESHES_PER_HOUR = ratelimit.rule("captcha_refresh", "ip").limit
 
 
 @pytest.mark.django_db

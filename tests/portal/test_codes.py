@@ -10,7 +10,7 @@ from django.utils import timezone
 from notifications.models import OutboxEmail
 from portal import codes
 from portal.models import OneTimeCode
-from tests.conftest import run_together
+from tests.helpers import run_together
 
 
 def send(email="ana@ejemplo.test", subject="person:1", captured=None):

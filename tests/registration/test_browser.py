@@ -8,8 +8,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from registration import services
-
-from .conftest import last_code, last_link
+from tests.helpers import last_code, last_link
 
 PASSWORD = "Cedro-azul-2026!"
 

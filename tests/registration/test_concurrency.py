@@ -9,9 +9,7 @@ from django.utils import timezone
 from portal.models import OneTimeCode, User
 from registration import services
 from registration.models import Person
-from tests.conftest import run_together
-
-from .conftest import ClientWizard, last_code
+from tests.helpers import ClientWizard, last_code, run_together
 
 
 def claim(person_id: int, email: str):

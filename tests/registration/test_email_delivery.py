@@ -7,8 +7,7 @@ from django.test import Client
 
 from notifications.models import OutboxEmail
 from registration.models import Person
-
-from .conftest import ClientWizard
+from tests.helpers import ClientWizard
 
 
 def body_of(message) -> str:

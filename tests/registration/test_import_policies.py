@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from registration.models import Person, PersonEmail, Policy
 from registration.policies import COLUMNS
-from tests.conftest import valid_rfc
+from tests.helpers import valid_rfc
 
 pytestmark = pytest.mark.django_db
 

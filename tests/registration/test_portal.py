@@ -6,8 +6,7 @@ import pytest
 from django.core import mail
 
 from portal.models import OneTimeCode, User
-
-from .conftest import last_code, last_link
+from tests.helpers import last_code, last_link
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Cedro-azul-2026!"
@@ -131,7 +130,7 @@ def test_change_email_needs_the_code_sent_to_the_new_address(
         {"email": "nuevo@ejemplo.test", "email_confirmation": "nuevo@ejemplo.test",
          "password": "mala"},
     )  # fmt: skip
-    assert "La contraseña actual no es correcta." in response.text
+    assert "La contraseña actual es incorrecta." in response.text
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/clientes/correo/cambiar/",
@@ -141,9 +140,11 @@ def test_change_email_needs_the_code_sent_to_the_new_address(
         )  # fmt: skip
     assert "Confirma tu correo electrónico" in response.text
     assert mail.outbox[-1].to == ["nuevo@ejemplo.test"]
-    response = client.post("/clientes/correo/cambiar/", {"code": "xx"})
+    response = client.post("/clientes/correo/cambiar/codigo/", {"code": "xx"})
     assert "El código no es correcto." in response.text
-    response = client.post("/clientes/correo/cambiar/", {"code": last_code("nuevo@ejemplo.test")})
+    response = client.post(
+        "/clientes/correo/cambiar/codigo/", {"code": last_code("nuevo@ejemplo.test")}
+    )
     assert response.status_code == 302
     client_user.refresh_from_db()
     assert client_user.username == client_user.email == "nuevo@ejemplo.test"

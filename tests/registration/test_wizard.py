@@ -3,15 +3,17 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
 from django.core import mail
 from django.utils import timezone
 
+from portal import ratelimit
 from portal.models import OneTimeCode, User
+from portal.texts import EMAIL_TAKEN as MSG_EMAIL_TAKEN
 from registration import services
-from registration.forms import MSG_EMAIL_TAKEN, MSG_NO_MATCH
+from registration.forms import MSG_NO_MATCH
 from registration.models import Person, RegistrationKey
-
-from .conftest import last_code, last_link
+from tests.helpers import last_code, last_link
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +91,7 @@ def test_every_mismatch_gets_one_generic_message(wizard, make_person, override):
 
 def test_attempts_are_limited_per_policy(wizard, make_person):
     person = make_person()
-    for _ in range(services.IDENTIFY_LIMIT_PER_POLICY):
+    for _ in range(ratelimit.rule("identify_client", "policy").limit):
         assert str(MSG_NO_MATCH) in wizard.identify(person, nombre="X").text
     response = wizard.identify(person)  # even the right data, once limited
     assert "Se excedió el número de intentos" in response.text
@@ -97,7 +99,7 @@ def test_attempts_are_limited_per_policy(wizard, make_person):
 
 def test_attempts_are_limited_per_ip(wizard, make_person):
     person = make_person()
-    for i in range(services.IDENTIFY_LIMIT_PER_IP):
+    for i in range(ratelimit.rule("identify_client", "ip").limit):
         wizard.identify(person, numero_poliza=f"5{i:07d}")
     assert "Se excedió el número de intentos" in wizard.identify(person).text
 
@@ -132,7 +134,7 @@ def test_person_without_email_on_file_types_a_new_one(wizard, make_person):
     response = wizard.choose_email()
     assert "Selecciona un correo electrónico de la lista o ingresa uno nuevo." in response.text
     response = wizard.choose_email(new="nuevo@ejemplo.test", again="otro@ejemplo.test")
-    assert "El correo electrónico nuevo y su confirmación no coinciden." in response.text
+    assert "El correo electrónico y su confirmación no coinciden." in response.text
     assert 'value="nuevo@ejemplo.test"' in response.text
     response = wizard.choose_email(new="Nuevo@Ejemplo.test")
     assert "Paso 3 de 4" in response.text
@@ -292,9 +294,7 @@ def test_final_pass_does_not_use_the_code_or_count_attempts_again(
     register(wizard, person, "maria.rodriguez@ejemplo.test", django_capture_on_commit_callbacks)
     row = OneTimeCode.objects.get()
     assert row.used_at is not None and row.attempts == 0
-    from portal import ratelimit
-
-    assert ratelimit.count("client-identify-ip", "127.0.0.1") == 0
+    assert ratelimit.count("identify_client", ip="127.0.0.1") == 0
 
 
 # --- step integrity --------------------------------------------------------------------------
@@ -328,7 +328,7 @@ def test_cancel_forgets_the_wizard(wizard, make_person):
 def test_second_registration_of_the_same_person_is_refused(
     client, make_person, django_capture_on_commit_callbacks
 ):
-    from .conftest import ClientWizard
+    from tests.helpers import ClientWizard
 
     person = make_person()
     first, second = ClientWizard(client), ClientWizard(client.__class__())
@@ -380,11 +380,11 @@ def test_link_expires_after_24_hours(
     person = make_person()
     register(wizard, person, "maria.rodriguez@ejemplo.test", django_capture_on_commit_callbacks)
     link = last_link()
-    later = services.SetPasswordTokenGenerator()
+    later = PasswordResetTokenGenerator()
     later._now = lambda: timezone.now().replace(tzinfo=None) + timedelta(hours=24, minutes=1)  # noqa: SLF001
     user = Person.objects.get(pk=person.pk).user
     token = link.rstrip("/").rsplit("/", 1)[1]
-    assert services.set_password_token.check_token(user, token)
+    assert default_token_generator.check_token(user, token)
     assert not later.check_token(user, token)
 
 
@@ -394,12 +394,14 @@ def test_new_link_can_be_requested(wizard, client, make_person, django_capture_o
     before = len(mail.outbox)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/clientes/contrasena/olvide/", {"email": "MARIA.rodriguez@ejemplo.test"}
+            "/clientes/contrasena/olvide/", {"email": "MARIA.rodriguez@ejemplo.test"}, follow=True
         )
     assert "Revisa tu correo" in response.text
     assert len(mail.outbox) == before + 1
     with django_capture_on_commit_callbacks(execute=True):
-        other = client.post("/clientes/contrasena/olvide/", {"email": "nadie@ejemplo.test"})
+        other = client.post(
+            "/clientes/contrasena/olvide/", {"email": "nadie@ejemplo.test"}, follow=True
+        )
     # The unknown address gets a "no account" notice, not a link.
     assert len(mail.outbox) == before + 2
     assert "no hay ninguna cuenta registrada" in mail.outbox[-1].body
@@ -467,7 +469,7 @@ def test_used_key_cannot_be_used_again(
     # The person is now registered; even were they not, the key is spent.
     person.user = None
     person.save()
-    from .conftest import ClientWizard
+    from tests.helpers import ClientWizard
 
     again = ClientWizard(client.__class__(), "/clientes/registro/clave/")
     response = again.identify_with_key(key, person.policies.first().numero_poliza)

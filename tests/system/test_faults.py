@@ -10,7 +10,7 @@ from django.db import connection
 
 from agents.models import AccessRequest, Role
 from notifications.models import OutboxEmail
-from tests.agents.conftest import RequestWizard
+from tests.helpers import RequestWizard
 
 FAST = {"OUTBOX_RESEND_SECONDS": "1", "OUTBOX_RETRY_BASE_SECONDS": "1"}
 

@@ -20,8 +20,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.agents.conftest import RequestWizard
-from tests.registration.conftest import KEY_WIZARD_URL, ClientWizard, next_rfc
+from tests.helpers import KEY_WIZARD_URL, ClientWizard, RequestWizard, next_rfc
 
 pytestmark = [
     pytest.mark.django_db,
@@ -462,7 +461,7 @@ def mirror_counts(command: str) -> dict[str, int]:
 
 
 def good_row(command: str, number: int) -> dict[str, str]:
-    from tests.conftest import valid_rfc
+    from tests.helpers import valid_rfc
 
     rfc = valid_rfc("PEMA", "800101", f"{number % 9 + 1}A")
     if command == "import_saa":

@@ -20,8 +20,14 @@ from django.contrib.sessions.models import Session
 from django.core import mail
 from django.test import Client
 
-from tests.agents.test_issuance import PASSWORD_LINE, USERNAME_LINE
-from tests.registration.conftest import KEY_WIZARD_URL, ClientWizard, last_code, next_rfc
+from tests.helpers import (
+    KEY_WIZARD_URL,
+    PASSWORD_LINE,
+    USERNAME_LINE,
+    ClientWizard,
+    last_code,
+    next_rfc,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -246,13 +252,11 @@ def test_celery_messages_in_redis_carry_only_the_outbox_id(
         with django_capture_on_commit_callbacks(execute=True):
             agent_services.approve_request(request.pk, reviewer)
         user = User.objects.get(email="broker.secretos@ejemplo.test")
-        from portal.services import queue_password_reset
+        from portal.accounts.services import queue_password_link
 
         with django_capture_on_commit_callbacks(execute=True):
-            queue_password_reset(
-                user,
-                base_url="http://testserver/",
-                confirm_url_name="agents:password_reset_confirm",
+            queue_password_link(
+                user, base_url="http://testserver/", template="restablecer_contrasena"
             )
     finally:
         app.conf.task_always_eager = True

@@ -6,8 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.models import User
-
-from .conftest import ClientWizard
+from tests.helpers import ClientWizard
 
 text = st.text(max_size=60)
 STEPS = ["identificacion", "productos", "token", "", "x" * 40]

@@ -16,8 +16,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 from portal.urls import urlpatterns as portal_urlpatterns
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT, RequestWizard
 
 
 def boom(request) -> HttpResponse:
@@ -125,8 +124,6 @@ def test_plain_http_is_redirected_to_https_behind_the_proxy(client, settings):
 @pytest.mark.django_db
 def test_the_captcha_page_works_within_the_policy(client, make_agent):
     """The request wizard's last step shows the captcha image from our own origin."""
-    from tests.agents.conftest import RequestWizard
-
     agent = make_agent()
     page = RequestWizard(client).walk_to_envio(agent)
     assert page.status_code == 200

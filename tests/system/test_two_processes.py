@@ -11,15 +11,11 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import current_database_url
+from tests.helpers import AGENT_WIZARD_PREFIX, ROOT, current_database_url
 from tests.services import free_port, wait_for_port
-
-ROOT = Path(__file__).resolve().parents[2]
-PREFIX = "access_request_wizard"
 
 
 class Browserless:
@@ -97,7 +93,7 @@ def test_agent_request_completes_alternating_between_two_processes(two_web_proce
     page = user.get(f"{a}/agentes/solicitud/")
 
     def post(server: str, step: str, fields: dict) -> str:
-        data = {f"{PREFIX}-current_step": step}
+        data = {f"{AGENT_WIZARD_PREFIX}-current_step": step}
         data.update({f"{step}-{k}": v for k, v in fields.items()})
         return user.post(f"{server}/agentes/solicitud/", data, page)
 
@@ -127,7 +123,7 @@ def test_client_registration_completes_alternating_between_two_processes(
     from datetime import date
 
     from registration.models import Person, PersonEmail, Policy
-    from tests.conftest import valid_rfc
+    from tests.helpers import valid_rfc
 
     start_worker()  # codes and links go out through Redis, a worker and SMTP
     person = Person.objects.create(

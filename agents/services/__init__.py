@@ -1,0 +1,74 @@
+"""The agents' decisions, as plain typed functions, by sub-domain:
+
+- `identification`: find the agent named by the three keys, rate-limited, and file the
+  access request;
+- `review`: the back office's approval or rejection, the account an approval issues and
+  its temporary password;
+- `usernames`: the username rule (four letters from the name, four digits);
+- `business_days`: the review deadline in Mexican business days.
+
+Everything public is re-exported here: callers write `services.approve_request(...)`.
+Outbox secret providers are queued by their defining module's path
+("agents.services.review.temporary_password_provider"); rows queued before the split name
+"agents.services.temporary_password_provider", which this re-export still resolves.
+"""
+
+from .business_days import (
+    business_days_between,
+    is_business_day,
+    is_overdue,
+    overdue_cutoff,
+    request_age,
+)
+from .identification import (
+    AgentHasAccess,
+    AgentNotFound,
+    IdentificationError,
+    RequestPending,
+    find_agent,
+    identify_agent,
+    submit_access_request,
+)
+from .review import (
+    REVIEW_PERMISSION,
+    STANDARD_REJECTION_REASONS,
+    AlreadyDecided,
+    DecisionError,
+    TemporaryPasswordNotNeeded,
+    approve_request,
+    can_review,
+    generate_temporary_password,
+    issue_agent_account,
+    reject_request,
+    temporary_password_provider,
+)
+from .usernames import NoUsernameLeft, generate_username, username_prefix
+
+__all__ = [
+    "REVIEW_PERMISSION",
+    "STANDARD_REJECTION_REASONS",
+    "AgentHasAccess",
+    "AgentNotFound",
+    "AlreadyDecided",
+    "DecisionError",
+    "IdentificationError",
+    "NoUsernameLeft",
+    "RequestPending",
+    "TemporaryPasswordNotNeeded",
+    "approve_request",
+    "business_days_between",
+    "can_review",
+    "find_agent",
+    "generate_temporary_password",
+    "generate_username",
+    "issue_agent_account",
+    "identify_agent",
+    "is_business_day",
+    "is_overdue",
+    "overdue_cutoff",
+    "reject_request",
+    "request_age",
+    "submit_access_request",
+    "temporary_password_provider",
+    "username_prefix",
+]

@@ -1,0 +1,97 @@
+"""Who may request access: the agent named by the three keys, in vigor and without access."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from agents.models import AccessRequest, Agent, Channel, Role
+from agents.saa import normalize_rfc
+from notifications.services import queue_email
+from portal import ratelimit
+
+
+class IdentificationError(Exception):
+    """The typed keys name no agent who may request access now."""
+
+
+class AgentNotFound(IdentificationError):
+    """No such agent, promotoría or RFC, or the agent is not en vigor."""
+
+
+class AgentHasAccess(IdentificationError):
+    """The agent already has a portal user."""
+
+
+class RequestPending(IdentificationError):
+    """The agent already has a request waiting for review."""
+
+
+def _key(value: str) -> str:
+    return "".join((value or "").split()).upper()
+
+
+def find_agent(*, clave_agente: str, clave_promotoria: str, rfc: str) -> Agent:
+    """The agent matching all three keys (RFC trimmed, any case) and in vigor, else raise."""
+    agent = (
+        Agent.objects.select_related("promotoria", "user")
+        .filter(
+            clave_agente__iexact=_key(clave_agente),
+            promotoria__clave__iexact=_key(clave_promotoria),
+        )
+        .first()
+    )
+    if agent is None or not agent.en_vigor or agent.rfc.upper() != normalize_rfc(_key(rfc)):
+        raise AgentNotFound
+    if agent.user_id is not None:
+        raise AgentHasAccess
+    if agent.requests.filter(status=AccessRequest.Status.PENDING).exists():
+        raise RequestPending
+    return agent
+
+
+def identify_agent(*, clave_agente: str, clave_promotoria: str, rfc: str, ip: str = "") -> Agent:
+    """`find_agent`, refused past the limit; failures count per IP and per agent key, so the
+    keys and RFC of an agent cannot be guessed by trying."""
+    return ratelimit.limit_failures(
+        "identify_agent",
+        lambda: find_agent(clave_agente=clave_agente, clave_promotoria=clave_promotoria, rfc=rfc),
+        failure=AgentNotFound,
+        ip=ip,
+        agent=_key(clave_agente),
+    )
+
+
+def submit_access_request(
+    *,
+    clave_agente: str,
+    clave_promotoria: str,
+    rfc: str,
+    channel_ids: list[int],
+    role: Role,
+    email: str,
+) -> AccessRequest:
+    """Record the request and its "Solicitud recibida" email in one transaction.
+
+    The identity is checked again here: the agent may have changed state since step 1.
+    A second pending request for the agent (another tab, a double click) raises
+    RequestPending, guaranteed by the partial unique constraint.
+    """
+    try:
+        with transaction.atomic():
+            agent = find_agent(
+                clave_agente=clave_agente, clave_promotoria=clave_promotoria, rfc=rfc
+            )
+            allowed = set(agent.channels.values_list("pk", flat=True))
+            channels = list(Channel.objects.filter(pk__in=set(channel_ids) & allowed))
+            if not channels:
+                raise AgentNotFound
+            request = AccessRequest.objects.create(agent=agent, role=role, email=email)
+            request.channels.set(channels)
+            queue_email(
+                email,
+                "solicitud_recibida",
+                {"full_name": agent.full_name, "request_id": request.pk},
+            )
+    except IntegrityError as exc:
+        raise RequestPending from exc
+    return request

@@ -1,0 +1,206 @@
+"""The back office's decision on a request, and the account an approval issues."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agents.models import AccessRequest, Agent, Decision, Role
+from notifications.services import queue_email
+from portal.accounts.services import queue_password_link
+
+from .usernames import NoUsernameLeft, generate_username
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from notifications.models import OutboxEmail
+    from portal.models import User
+
+REVIEW_PERMISSION = "agents.review_accessrequest"
+STANDARD_REJECTION_REASONS = [
+    "No se cuenta con la suficiente información.",
+    "Los datos de la solicitud no coinciden con el Sistema de Administración de Agentes.",
+    "El agente no está en vigor.",
+    "El correo electrónico no corresponde al agente.",
+    "El rol deseado no corresponde al agente.",
+]
+
+
+class DecisionError(Exception):
+    """The request cannot be decided as asked; the message is for the reviewer."""
+
+
+class AlreadyDecided(DecisionError):
+    """Another reviewer decided the request first."""
+
+
+def can_review(user: User | AnonymousUser | None) -> bool:
+    """Only active back-office staff holding the review permission decide requests."""
+    return bool(
+        user is not None and user.is_active and user.is_staff and user.has_perm(REVIEW_PERMISSION)
+    )
+
+
+def _lock_pending(request_id: int, by: User) -> AccessRequest:
+    """The request and its agent, locked until the transaction ends; raise if not decidable."""
+    if not can_review(by):
+        raise PermissionDenied(_("No tienes permiso para decidir solicitudes."))
+    request = (
+        AccessRequest.objects.select_for_update(of=("self", "agent"))
+        .select_related("agent", "role")
+        .get(pk=request_id)
+    )
+    if request.status != AccessRequest.Status.PENDING:
+        raise AlreadyDecided(
+            _("La solicitud %(id)s ya fue %(status)s.")
+            % {"id": request.pk, "status": request.get_status_display()}
+        )
+    return request
+
+
+def _record_decision(request: AccessRequest, kind: str, by: User, reason: str = "") -> None:
+    request.status = kind
+    request.decided_at = timezone.now()
+    request.decided_by = by
+    request.rejection_reason = reason
+    request.save(
+        update_fields=["status", "decided_at", "decided_by", "rejection_reason", "updated_at"]
+    )
+    Decision.objects.create(request=request, decision=kind, reason=reason, decided_by=by)
+
+
+def approve_request(request_id: int, by: User, *, base_url: str = "") -> User:
+    """Approve a pending request and issue the agent's account, all in one transaction.
+
+    `base_url` (the portal's address, e.g. "https://host/") is needed when the account's
+    first password is set through a link (`settings.AGENT_CREDENTIALS == "link"`).
+
+    Two reviewers at once: the row lock makes the second wait and then see it decided.
+    """
+    with transaction.atomic():
+        request = _lock_pending(request_id, by)
+        agent = request.agent
+        if agent.user_id is not None:
+            raise DecisionError(_("El agente ya cuenta con usuario del portal."))
+        if not agent.en_vigor:
+            raise DecisionError(_("El agente ya no está en vigor en el SAA."))
+        user = issue_agent_account(agent, email=request.email, role=request.role, base_url=base_url)
+        _record_decision(request, AccessRequest.Status.APPROVED, by)
+    return user
+
+
+def reject_request(request_id: int, by: User, reason: str) -> AccessRequest:
+    """Reject a pending request for `reason` and email the reason and the Call Center line."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DecisionError(_("Indica el motivo del rechazo."))
+    with transaction.atomic():
+        request = _lock_pending(request_id, by)
+        _record_decision(request, AccessRequest.Status.REJECTED, by, reason)
+        queue_email(
+            request.email,
+            "solicitud_rechazada",
+            {"full_name": request.agent.full_name, "reason": reason, "request_id": request.pk},
+        )
+    return request
+
+
+def issue_agent_account(agent: Agent, *, email: str, role: Role, base_url: str = "") -> User:
+    """Create the agent's portal user and queue the two emails: username, then password.
+
+    Call inside a transaction holding the agent's row. The temporary password is not made
+    here but by `temporary_password_provider` when its email is sent, so it never sits in
+    clear in the outbox. With `settings.AGENT_CREDENTIALS == "link"` the second email
+    carries a single-use set-password link instead (made at send time too).
+    """
+    by_link = settings.AGENT_CREDENTIALS == "link"
+    if by_link and not base_url:
+        raise DecisionError(_("Falta la dirección del portal para el enlace de contraseña."))
+    user_model = get_user_model()
+    expires = timezone.now() + timedelta(hours=settings.TEMPORARY_PASSWORD_HOURS)
+    if agent.is_company:
+        first_name, last_name = (agent.nombre_razon_social or agent.nombre), ""
+    else:
+        first_name = agent.nombre
+        last_name = " ".join(p for p in (agent.apellido_paterno, agent.apellido_materno) if p)
+    for _attempt in range(5):
+        try:
+            username = generate_username(agent)
+        except NoUsernameLeft as exc:
+            raise DecisionError(str(exc)) from exc
+        user = user_model(
+            username=username,
+            email=email,
+            first_name=first_name[:150],
+            last_name=last_name[:150],
+            kind=user_model.Kind.AGENT,
+            password_expired=not by_link,
+            temporary_password_expires_at=None if by_link else expires,
+        )
+        user.set_unusable_password()
+        try:
+            with transaction.atomic():  # another approval may take the same username meanwhile
+                user.save()
+            break
+        except IntegrityError:
+            continue
+    else:
+        raise DecisionError(_("No fue posible generar un usuario único; intenta de nuevo."))
+    agent.user = user
+    agent.save(update_fields=["user"])
+    context = {"user_id": user.pk, "role": role.code}
+    queue_email(email, "usuario_generado", {**context, "username": user.username})
+    if by_link:
+        queue_password_link(
+            user, base_url=base_url, template="enlace_contrasena_agente", context=context
+        )
+        return user
+    queue_email(
+        email,
+        "contrasena_generada",
+        {**context, "hours": settings.TEMPORARY_PASSWORD_HOURS},
+        secret_provider="agents.services.review.temporary_password_provider",  # noqa: S106
+    )
+    return user
+
+
+# Temporary passwords: lower-case letters and digits, without look-alikes (0/o, 1/l/i).
+TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105
+
+
+def generate_temporary_password(length: int = 8) -> str:
+    """A random password like the manual's "19vhcjm2": letters and at least one digit."""
+    while True:
+        password = "".join(secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(length))
+        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
+            return password
+
+
+class TemporaryPasswordNotNeeded(Exception):
+    """The user already chose a password; a temporary one must not replace it."""
+
+
+def temporary_password_provider(email: OutboxEmail) -> dict[str, str]:
+    """Outbox secret provider for "contrasena_generada": set a new temporary password now.
+
+    Runs inside the delivery transaction, so a failed send rolls the password back too.
+    """
+    user = get_user_model().objects.select_for_update().get(pk=email.context["user_id"])
+    if not user.password_expired:
+        raise TemporaryPasswordNotNeeded(f"user {user.pk} already changed the password")
+    password = generate_temporary_password()
+    user.set_password(password)
+    user.temporary_password_expires_at = timezone.now() + timedelta(
+        hours=settings.TEMPORARY_PASSWORD_HOURS
+    )
+    user.save(update_fields=["password", "temporary_password_expires_at"])
+    return {"password": password}

@@ -1,0 +1,229 @@
+"""Account forms of both portals; labels and checks adapt to the portal's AccountConfig."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from portal import ratelimit, texts
+from portal.models import User
+
+from . import AccountConfig, services
+
+phone_validator = RegexValidator(r"^\+?[0-9 ()-]{10,20}$", texts.PHONE_INVALID)
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """Usuario and Clave (agents) or Correo electrónico and Contraseña (clients). Only the
+    portal's own kind of user enters; a temporary password past its time is refused with
+    its own message (the password was right)."""
+
+    def __init__(self, request: HttpRequest | None = None, *args: Any,
+                 config: AccountConfig, **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(request, *args, **kwargs)
+        self.config = config
+        invalid = (
+            texts.INVALID_LOGIN_EMAIL if config.login_by_email else texts.INVALID_LOGIN_USERNAME
+        )
+        self.error_messages = {
+            **self.error_messages,
+            "invalid_login": invalid,
+            "inactive": invalid,
+            "temporary_expired": texts.TEMPORARY_PASSWORD_EXPIRED,
+        }
+        username, password = self.fields["username"], self.fields["password"]
+        if config.login_by_email:
+            username.label, password.label = _("Correo electrónico"), _("Contraseña")
+            username.widget.attrs.update(type="email", autocomplete="email")
+        else:
+            username.label, password.label = _("Usuario"), _("Clave")
+
+    def clean_username(self) -> str:
+        return self.config.normalize_username(self.cleaned_data.get("username") or "")
+
+    def confirm_login_allowed(self, user: User) -> None:  # type: ignore[override]
+        super().confirm_login_allowed(user)
+        if user.kind != self.config.user_kind:
+            raise self.get_invalid_login_error()
+        if services.temporary_password_expired(user):
+            raise ValidationError(
+                self.error_messages["temporary_expired"],
+                code="temporary_expired",
+                params={"phone": settings.CALL_CENTER_PHONE},
+            )
+
+
+class SetPasswordForm(forms.Form):
+    """The password twice, checked by AUTH_PASSWORD_VALIDATORS: "Nueva contraseña" when it
+    replaces one, plain "Contraseña" for a first password (a new client, an agent by link)."""
+
+    new_password1 = forms.CharField(
+        label=_("Nueva contraseña"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label=_("Confirmar nueva contraseña"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+        if user is not None and not user.has_usable_password():
+            self.fields["new_password1"].label = _("Contraseña")
+            self.fields["new_password2"].label = _("Confirma tu contraseña")
+
+    def clean_new_password2(self) -> str:
+        first = self.cleaned_data.get("new_password1")
+        second = self.cleaned_data.get("new_password2")
+        if first and second and first != second:
+            raise ValidationError(texts.PASSWORDS_DIFFER, code="password_mismatch")
+        return second or ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        self.validate_new_password()
+        return data
+
+    def validate_new_password(self) -> None:
+        password = self.cleaned_data.get("new_password2")
+        if password:
+            try:
+                password_validation.validate_password(password, self.user)
+            except ValidationError as error:
+                self.add_error("new_password1", error)
+
+    def save(self, commit: bool = True) -> User:
+        services.set_password(self.user, self.cleaned_data["new_password1"])
+        return self.user
+
+
+class PasswordChangeForm(SetPasswordForm):
+    """ "Cambio de contraseña": ID de Usuario, Contraseña actual, Nueva contraseña,
+    Confirmar nueva contraseña."""
+
+    username = forms.CharField(label=_("ID de Usuario"), disabled=True, required=False)
+    old_password = forms.CharField(
+        label=_("Contraseña actual"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["username", "old_password", "new_password1", "new_password2"]
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.fields["username"].initial = user.get_username()
+
+    def clean_old_password(self) -> str:
+        old = self.cleaned_data["old_password"]
+        if not self.user.check_password(old):
+            raise ValidationError(texts.WRONG_PASSWORD, code="password_incorrect")
+        return old
+
+    def validate_new_password(self) -> None:
+        old, new = self.cleaned_data.get("old_password"), self.cleaned_data.get("new_password1")
+        if old and new and old == new:
+            self.add_error("new_password1", texts.SAME_PASSWORD)
+        else:
+            super().validate_new_password()
+
+
+class PasswordResetForm(forms.Form):
+    """ "¿Olvidaste tu contraseña?": the address; past the IP's limit the form says so."""
+
+    email = forms.EmailField(label=_("Correo electrónico"), max_length=254)
+
+    def __init__(self, *args: Any, client_ip: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client_ip = client_ip
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not ratelimit.consume("reset_password", ip=self.client_ip):
+            raise ValidationError(texts.TOO_MANY_ATTEMPTS, code="rate_limited")
+        return data
+
+
+class EmailTypedTwiceMixin(forms.Form):
+    """`email` and `email_confirmation` must match (any case); `email` kept lower-case."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        email, confirmation = data.get("email"), data.get("email_confirmation")
+        if email and confirmation and email.lower() != confirmation.lower():
+            self.add_error("email_confirmation", texts.EMAILS_DIFFER)
+        return data
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class EmailChangeForm(EmailTypedTwiceMixin):
+    """The new address twice, and the current password where the portal asks for it."""
+
+    email = forms.EmailField(label=_("Nuevo correo electrónico"), max_length=254)
+    email_confirmation = forms.EmailField(
+        label=_("Confirmar nuevo correo electrónico"), max_length=254
+    )
+    password = forms.CharField(
+        label=_("Contraseña actual"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: User, config: AccountConfig, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not config.email_change_needs_password:
+            del self.fields["password"]
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(texts.WRONG_PASSWORD, code="password_incorrect")
+        return password
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        email = data.get("email")
+        if email and not self.has_error("email_confirmation"):
+            if email == (self.user.email or "").lower():
+                self.add_error("email", texts.EMAIL_UNCHANGED)
+            elif services.email_in_use(email, by_other_than=self.user):
+                self.add_error("email", texts.EMAIL_TAKEN)
+        return data
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Código de confirmación"),
+        max_length=12,
+        help_text=_("Los 6 dígitos que enviamos a tu nuevo correo electrónico."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Teléfono de contacto"), max_length=20, validators=[phone_validator]
+    )
+
+
+class ContactForm(PhoneForm):
+    """First entry: "deberás actualizar tu correo electrónico y teléfono de contacto"."""
+
+    email = forms.EmailField(label=_("Correo electrónico"), max_length=254)
+    field_order = ["email", "phone"]
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()

@@ -1,0 +1,248 @@
+"""Account decisions shared by both portals: passwords, set-password links, email changes
+with a code, contact data. Plain typed functions; the views and other apps call them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from notifications.services import queue_email
+from portal import codes, ratelimit
+
+from . import AccountConfig, config_for, configs
+
+if TYPE_CHECKING:
+    from notifications.models import OutboxEmail
+    from portal.models import User
+
+EMAIL_CHANGE = "email-change"  # the purpose of the codes that verify a new address
+
+
+class EmailInUse(Exception):
+    """Another account already uses the address."""
+
+
+class NoEmailChangePending(Exception):
+    """No code was sent (or it was voided): start the change again."""
+
+
+# --- Passwords -----------------------------------------------------------------------------
+
+
+def set_password(user: User, raw_password: str) -> None:
+    """Store a password the user chose: no longer temporary, its age starts now, and a login
+    lockout is lifted. The session hash changes, so Django ends the user's other sessions."""
+    user.set_password(raw_password)
+    user.password_expired = False
+    user.temporary_password_expires_at = None
+    user.password_changed_at = timezone.now()
+    user.save(
+        update_fields=[
+            "password",
+            "password_expired",
+            "temporary_password_expires_at",
+            "password_changed_at",
+        ]
+    )
+    from axes.utils import reset as axes_reset
+
+    try:  # axes' bookkeeping must not block the change
+        axes_reset(username=user.get_username())
+    except Exception:  # noqa: BLE001, S110  # nosec B110
+        pass
+
+
+def password_expires_at(user: User) -> datetime | None:
+    """When the chosen password reaches `PASSWORD_MAX_AGE_DAYS` (None: it does not expire)."""
+    config = config_for(user)
+    max_age = settings.PASSWORD_MAX_AGE_DAYS
+    if config is None or not config.expires_passwords or not max_age:
+        return None
+    if user.password_changed_at is None:
+        return None
+    return user.password_changed_at + timedelta(days=max_age)
+
+
+def password_needs_change(user: User) -> bool:
+    """A temporary password, or one past its maximum age, only opens "Cambio de contraseña"."""
+    if user.password_expired:
+        return True
+    expires = password_expires_at(user)
+    return expires is not None and expires <= timezone.now()
+
+
+def days_until_password_reset(user: User) -> int | None:
+    """Days left before the password must be changed, when inside the warning window."""
+    expires = password_expires_at(user)
+    if expires is None:
+        return None
+    left = expires - timezone.now()
+    if left > timedelta(days=settings.PASSWORD_RESET_WARNING_DAYS):
+        return None
+    return max(0, left.days)
+
+
+def temporary_password_expired(user: User) -> bool:
+    """The account still has a temporary password and its time ran out (login refuses it)."""
+    return bool(user.password_expired) and not user.temporary_password_is_valid()
+
+
+# --- Set-password links ("aquí", "¿Olvidaste tu contraseña?") -------------------------------
+
+
+def queue_password_link(
+    user: User, *, base_url: str, template: str, context: dict[str, Any] | None = None
+) -> None:
+    """Queue `template` with a single-use link to choose a password (Django's token: it dies
+    when the password, the email or the last login changes, and after a day). The link is
+    made when the email is sent, so no token sits in the outbox."""
+    queue_email(
+        user.email,
+        template,
+        {
+            **(context or {}),
+            "user_id": user.pk,
+            "full_name": user.get_full_name(),
+            "username": user.get_username(),
+            "base_url": base_url,
+            "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        },
+        secret_provider="portal.accounts.services.password_link_provider",  # noqa: S106
+    )
+
+
+def password_link_provider(outbox_email: OutboxEmail) -> dict[str, str]:
+    """Outbox secret provider: the uid+token link to the user's portal's set-password page."""
+    user = get_user_model().objects.get(pk=outbox_email.context["user_id"])
+    config = configs()[user.kind]
+    path = reverse(
+        config.url_name("password_reset_confirm"),
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return {"link": outbox_email.context["base_url"].rstrip("/") + path}
+
+
+def request_password_reset(config: AccountConfig, email: str, *, base_url: str) -> None:
+    """ "¿Olvidaste tu contraseña?": a link to the portal's account with that email, or a
+    notice that there is none (as allauth does), so the answer, the work and its timing are
+    the same either way. Past the address's limit nothing more is sent, silently."""
+    email = (email or "").strip().lower()
+    if not ratelimit.consume("reset_password_email", email=email):
+        return
+    users = get_user_model().objects.filter(
+        kind=config.user_kind, is_active=True, email__iexact=email
+    )
+    found = False
+    for user in users:
+        found = True
+        queue_password_link(user, base_url=base_url, template="restablecer_contrasena")
+    if not found:
+        queue_email(email, "restablecer_sin_cuenta", {"portal": config.display_name})
+
+
+# --- Email ---------------------------------------------------------------------------------
+
+
+def _subject(user: User) -> str:
+    return f"user:{user.pk}"
+
+
+def email_in_use(email: str, *, by_other_than: User | None = None) -> bool:
+    """True when `email` is already another account's username or email."""
+    users = get_user_model().objects.filter(Q(username__iexact=email) | Q(email__iexact=email))
+    if by_other_than is not None:
+        users = users.exclude(pk=by_other_than.pk)
+    return users.exists()
+
+
+def start_email_change(user: User, new_email: str) -> codes.OneTimeCode:
+    """Email a 6-digit code to `new_email`; raises EmailInUse or codes.SendRefused."""
+    new_email = new_email.strip().lower()
+    if email_in_use(new_email, by_other_than=user):
+        raise EmailInUse(new_email)
+    return codes.send_code(
+        EMAIL_CHANGE, _subject(user), new_email, "codigo", {"full_name": user.get_full_name()}
+    )
+
+
+def pending_email_change(user: User) -> str | None:
+    """The new address awaiting its code, if a change was started and not finished."""
+    row = (
+        codes.OneTimeCode.objects.filter(
+            purpose=EMAIL_CHANGE, subject=_subject(user), voided=False, used_at=None
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    return row.email if row else None
+
+
+def resend_email_change_code(user: User) -> str:
+    """A new code to the pending address; raises NoEmailChangePending or codes.SendRefused."""
+    pending = pending_email_change(user)
+    if pending is None:
+        raise NoEmailChangePending
+    start_email_change(user, pending)
+    return pending
+
+
+def cancel_email_change(user: User) -> None:
+    """Void the pending change: its code no longer works."""
+    codes.OneTimeCode.objects.filter(
+        purpose=EMAIL_CHANGE, subject=_subject(user), used_at=None
+    ).update(voided=True)
+
+
+def confirm_email_change(user: User, code: str) -> codes.Check:
+    """Check the code sent to the new address; on success the address becomes the user's
+    (and the username too where it is the email). Raises NoEmailChangePending, or
+    EmailInUse when another account took the address meanwhile."""
+    new_email = pending_email_change(user)
+    if new_email is None:
+        raise NoEmailChangePending
+    config = config_for(user)
+    try:
+        with transaction.atomic():
+            result = codes.check_code(EMAIL_CHANGE, _subject(user), new_email, code)
+            if result is not codes.Check.OK:
+                return result
+            if email_in_use(new_email, by_other_than=user):
+                raise EmailInUse(new_email)
+            user.email = new_email
+            fields = ["email"]
+            if config is not None and config.login_by_email:
+                user.username = new_email
+                fields.append("username")
+            user.save(update_fields=fields)
+            if config is not None and config.email_changed is not None:
+                config.email_changed(user, new_email)
+    except IntegrityError:  # another account took it as username between check and save
+        raise EmailInUse(new_email) from None
+    return result
+
+
+# --- Contact data --------------------------------------------------------------------------
+
+
+def update_phone(user: User, phone: str) -> None:
+    user.phone = phone.strip()
+    user.save(update_fields=["phone"])
+
+
+def confirm_contact(user: User) -> None:
+    """The user confirmed (or updated) email and phone: no longer asked at every entry."""
+    user.contact_confirmed_at = timezone.now()
+    user.save(update_fields=["contact_confirmed_at"])

@@ -1,0 +1,80 @@
+"""The user-facing texts both portals share: one meaning, one text.
+
+Texts that belong to one flow only (the agent manual's wizard messages, the client guide's
+identification messages) live with that flow's forms.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+# --- Login ---------------------------------------------------------------------------------
+INVALID_LOGIN_USERNAME = _(
+    "Usuario o clave incorrectos. Después de varios intentos fallidos el acceso se bloquea "
+    "por un tiempo; si olvidaste tu contraseña, recupérala con «¿Olvidaste tu contraseña?»."
+)
+INVALID_LOGIN_EMAIL = _(
+    "El correo electrónico o la contraseña no son correctos. Después de varios intentos "
+    "fallidos el acceso se bloquea por un tiempo; si olvidaste tu contraseña, recupérala con "
+    "«¿Olvidaste tu contraseña?»."
+)
+TEMPORARY_PASSWORD_EXPIRED = _(
+    "Tu contraseña temporal ya venció. Solicita una nueva con «¿Olvidaste tu contraseña?» o "
+    "comunícate al Call Center %(phone)s."
+)
+
+# --- Passwords -----------------------------------------------------------------------------
+WRONG_PASSWORD = _("La contraseña actual es incorrecta.")
+SAME_PASSWORD = _("La nueva contraseña debe ser diferente a la contraseña actual.")
+PASSWORDS_DIFFER = _("La nueva contraseña y su confirmación no coinciden.")
+PASSWORD_CHANGED = _("Contraseña cambiada exitosamente.")
+
+# --- Email addresses -----------------------------------------------------------------------
+EMAILS_DIFFER = _("El correo electrónico y su confirmación no coinciden.")
+EMAIL_TAKEN = _(
+    "Este correo electrónico ya está registrado en otra cuenta. Elige otro o ingresa uno nuevo."
+)
+EMAIL_UNCHANGED = _("Ése ya es tu correo electrónico.")
+EMAIL_CHANGED = _("Tu correo electrónico quedó actualizado.")
+NO_EMAIL_CHANGE_PENDING = _("No hay un cambio de correo pendiente.")
+EMAIL_CHANGE_CANCELLED = _("Cancelaste el cambio de correo electrónico.")
+
+# --- One-time codes ------------------------------------------------------------------------
+CODE_SENT = _("Enviamos un código de confirmación a %(email)s.")
+CODE_WRONG = _("El código no es correcto. Revisa el correo que te enviamos.")
+CODE_EXPIRED = _(
+    "El código venció o ya no es válido. Presiona «Reenviar código» para recibir uno nuevo."
+)
+CODE_LOCKED = _(
+    "Se excedió el número de intentos con este código. Presiona «Reenviar código» para "
+    "recibir uno nuevo."
+)
+CODE_WAIT = _(
+    "Por seguridad espera un momento: ya enviamos un código hace poco. Podrás pedir otro en "
+    "%(when)s."
+)
+
+# --- Limits and contact data ---------------------------------------------------------------
+TOO_MANY_ATTEMPTS = _("Se excedió el número de intentos. Espera unos minutos e inténtalo de nuevo.")
+PHONE_INVALID = _("Escribe un teléfono de 10 dígitos (puedes incluir lada, espacios o guiones).")
+PHONE_CHANGED = _("Tu teléfono de contacto quedó actualizado.")
+CONTACT_CONFIRMED = _("Gracias, tus datos de contacto quedaron confirmados.")
+
+
+def code_wait(seconds: int) -> str:
+    """CODE_WAIT for a wait of `seconds`: in seconds under two minutes, else in minutes."""
+    if seconds < 120:
+        when = ngettext("%(n)d segundo", "%(n)d segundos", seconds) % {"n": seconds}
+    else:
+        minutes = math.ceil(seconds / 60)
+        when = ngettext("%(n)d minuto", "%(n)d minutos", minutes) % {"n": minutes}
+    return str(CODE_WAIT) % {"when": when}
+
+
+def code_error(result: str) -> Promise:
+    """The text for a code check that did not pass (the value of a `portal.codes.Check`)."""
+    return {"wrong": CODE_WRONG, "locked": CODE_LOCKED}.get(result, CODE_EXPIRED)

@@ -1,0 +1,249 @@
+"""What tests import: valid fictional RFCs, a concurrency runner, codes and links read from
+the outbox, an SMTP sink, and test-client drivers for the two wizards. Fixtures live in the
+conftest files, which are never imported."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from pathlib import Path
+
+from django.core import mail
+from django.db import connection
+from stdnum.mx import rfc as rfc_number
+
+from tests.services import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+AGENT_WIZARD_URL = "/agentes/solicitud/"
+AGENT_WIZARD_PREFIX = "access_request_wizard"
+CLIENT_WIZARD_URL = "/clientes/registro/"
+KEY_WIZARD_URL = "/clientes/registro/clave/"
+HOMOCLAVE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ123456789"
+_homoclaves = itertools.count(0)
+
+# What the agent's two credential emails say (manual 001 §3.7).
+USERNAME_LINE = re.compile(r"Se generó el siguiente usuario:\s*([A-Z]{4}\d{4})")
+PASSWORD_LINE = re.compile(r"Se generó la siguiente contraseña: (\S{8})\s")
+
+
+def valid_rfc(prefix: str = "PEMA", birth: str = "800101", homoclave: str = "AB") -> str:
+    """A fictional RFC whose check digit passes `stdnum.mx.rfc`."""
+    base = f"{prefix}{birth}{homoclave}"
+    return base + rfc_number.calc_check_digit(base)
+
+
+def next_rfc(prefix="ROLM", birth="850312") -> str:
+    """A valid RFC not handed out before in this run (a new homoclave each call)."""
+    n = next(_homoclaves)
+    homoclave = (
+        HOMOCLAVE_CHARS[n // len(HOMOCLAVE_CHARS) % len(HOMOCLAVE_CHARS)]
+        + (HOMOCLAVE_CHARS[n % len(HOMOCLAVE_CHARS)])
+    )
+    return valid_rfc(prefix, birth, homoclave)
+
+
+def run_together(functions) -> list[str]:
+    """Run each function in its own thread, all released at once (concurrency tests on
+    PostgreSQL). Returns the sorted outcomes: each return value, or the exception's class
+    name, so an unexpected error shows up in the test's assertion."""
+    barrier = threading.Barrier(len(functions))
+    outcomes: list[str] = []
+
+    def run(function):
+        try:
+            barrier.wait()
+            outcomes.append(function())
+        except Exception as exc:  # noqa: BLE001 - any other outcome fails the test
+            outcomes.append(type(exc).__name__)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
+
+
+def current_database_url() -> str:
+    """The test database as a URL, for the processes a test starts (worker, web)."""
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def last_code(to: str | None = None) -> str:
+    """The 6-digit code in the newest email (to `to`) in Django's locmem outbox."""
+    for message in reversed(mail.outbox):
+        if to is None or to in message.to:
+            found = re.search(r"\b(\d{6})\b", message.body)
+            if found:
+                return found.group(1)
+    raise AssertionError("no code email")
+
+
+def last_link(to: str | None = None) -> str:
+    """The client's set-password link in the newest email (to `to`) in the locmem outbox."""
+    for message in reversed(mail.outbox):
+        if to is None or to in message.to:
+            found = re.search(r"https?://\S+/clientes/contrasena/\S+/", message.body)
+            if found:
+                return found.group(0)
+    raise AssertionError("no link email")
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        self.refuse = False  # answer 451 to every message
+        self.delay = 0.0  # seconds to wait before accepting a message
+        self.attempts = 0  # messages offered, accepted or not
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                import asyncio
+                import email
+
+                sink.attempts += 1
+                if sink.refuse:
+                    return "451 Try again later"
+                for _ in range(int(sink.delay * 10)):  # a slow server: the client may die
+                    await asyncio.sleep(0.1)
+                    if server.transport is None or server.transport.is_closing():
+                        return "421 Client went away"  # never accepted: not delivered
+                sink.messages.append(email.message_from_bytes(envelope.content))
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def wait_for(self, count: int = 1, timeout: float = 30.0) -> list:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.messages) < count:
+            time.sleep(0.1)
+        return self.messages
+
+
+class RequestWizard:
+    """Drives the agent request wizard (001 §3.3–3.6) with Django's test client: posts each
+    step as a browser would, the management form plus the step's fields."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def start(self):
+        return self.client.get(AGENT_WIZARD_URL)
+
+    def post(self, step: str, data: dict | None = None, **extra):
+        payload = {f"{AGENT_WIZARD_PREFIX}-current_step": step}
+        payload.update({f"{step}-{name}": value for name, value in (data or {}).items()})
+        payload.update(extra)
+        return self.client.post(AGENT_WIZARD_URL, payload)
+
+    def identify(self, agent, **overrides):
+        data = {
+            "clave_agente": agent.clave_agente,
+            "clave_promotoria": agent.promotoria.clave,
+            "rfc": agent.rfc,
+            **overrides,
+        }
+        return self.post("identificar", data)
+
+    def choose_channels(self, agent, names=None):
+        channels = agent.channels.all()
+        if names is not None:
+            channels = channels.filter(name__in=names)
+        return self.post("canales", {"channels": [str(c.pk) for c in channels]})
+
+    def choose_role(self, code="AGENTE"):
+        from agents.models import Role
+
+        return self.post("rol", {"role": str(Role.objects.get(code=code).pk)})
+
+    @staticmethod
+    def captcha_answer(response) -> tuple[str, str]:
+        """The challenge shown on the page and its answer, read from the captcha store."""
+        from captcha.models import CaptchaStore
+
+        hashkey = re.search(r'name="envio-captcha_0" value="([0-9a-f]+)"', response.text).group(1)
+        return hashkey, CaptchaStore.objects.get(hashkey=hashkey).response
+
+    def send(self, response, email="xsoto@ejemplo.test", confirmation=None, answer=None):
+        hashkey, right = self.captcha_answer(response)
+        return self.post(
+            "envio",
+            {
+                "email": email,
+                "email_confirmation": email if confirmation is None else confirmation,
+                "captcha_0": hashkey,
+                "captcha_1": right if answer is None else answer,
+            },
+        )
+
+    def walk_to_envio(self, agent):
+        self.start()
+        self.identify(agent)
+        self.choose_channels(agent)
+        return self.choose_role()
+
+
+class ClientWizard:
+    """Drives the client registration wizard (000), or with `KEY_WIZARD_URL` the one that
+    starts from a registration key: posts each step as a browser would, the management form
+    plus the step's fields."""
+
+    def __init__(self, client, url=CLIENT_WIZARD_URL):
+        self.client = client
+        self.url = url
+        self.prefix = (
+            "key_registration_wizard" if url == KEY_WIZARD_URL else "client_registration_wizard"
+        )
+
+    def start(self):
+        return self.client.get(self.url)
+
+    def post(self, step: str, data: dict | None = None, **extra):
+        payload = {f"{self.prefix}-current_step": step}
+        payload.update({f"{step}-{name}": value for name, value in (data or {}).items()})
+        payload.update(extra)
+        return self.client.post(self.url, payload)
+
+    def identify(self, person, **overrides):
+        data = {
+            "numero_poliza": person.policies.first().numero_poliza,
+            "nombre": person.nombre,
+            "apellido_paterno": person.apellido_paterno,
+            "fecha_nacimiento": person.fecha_nacimiento.isoformat(),
+            **overrides,
+        }
+        return self.post("identificacion", data)
+
+    def identify_with_key(self, key, numero_poliza):
+        return self.post("identificacion", {"clave_registro": key, "numero_poliza": numero_poliza})
+
+    def choose_email(self, email=None, new=None, again=None):
+        data = {}
+        if email:
+            data["email_choice"] = email
+        if new is not None:
+            data["new_email"] = new
+            data["new_email_confirmation"] = new if again is None else again
+        return self.post("productos", data)
+
+    def enter_code(self, code):
+        return self.post("token", {"code": code})
+
+    def resend(self):
+        return self.post("token", {"code": ""}, reenviar="1")
+
+    def back(self, from_step, to_step):
+        return self.post(from_step, {}, wizard_goto_step=to_step)
