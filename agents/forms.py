@@ -146,3 +146,9 @@ class SubmitRequestForm(EmailTypedTwiceMixin, forms.Form):
         if captcha_verified:
             # Verified once already: formtools' final re-validation must not ask again.
             del self.fields["captcha"]
+
+
+class AgentSearchForm(forms.Form):
+    """Búsqueda de Agentes on the agent portal's home."""
+
+    numero = forms.CharField(label=_("Numero de Agente"), max_length=20)

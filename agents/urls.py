@@ -2,7 +2,7 @@ from django.urls import path
 
 from portal.accounts.urls import account_urlpatterns
 
-from . import portal_views, views
+from . import views
 from .accounts import ACCOUNT_PATHS, AGENTS
 
 app_name = "agents"
@@ -11,10 +11,10 @@ urlpatterns = [
     path("solicitud/", views.AccessRequestWizard.as_view(), name="request"),
     path("solicitud/cancelar/", views.cancel_request, name="request_cancel"),
     path("solicitud/enviada/", views.request_sent, name="request_sent"),
-    path("inicio/", portal_views.home, name="home"),
-    path("herramientas/", portal_views.tools, name="tools"),
-    path("ayuda/", portal_views.help_page, name="help"),
-    path("contacto/", portal_views.contact_page, name="contact"),
-    path("usuario/", portal_views.manage, name="manage"),
+    path("inicio/", views.home, name="home"),
+    path("herramientas/", views.tools, name="tools"),
+    path("ayuda/", views.help_page, name="help"),
+    path("contacto/", views.contact_page, name="contact"),
+    path("usuario/", views.manage, name="manage"),
     *account_urlpatterns(AGENTS, ACCOUNT_PATHS),
 ]

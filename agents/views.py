@@ -1,17 +1,30 @@
-"""Agent pages: the access request wizard."""
+"""Agent pages: the access request wizard, and the agent portal's home, "Administra tu
+Usuario", Ayuda and Contacto. The account pages (login, passwords, email, phone) are
+`portal.accounts` configured by `agents.accounts.AGENTS`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from formtools.wizard.views import SessionWizardView, normalize_name
 
 from portal import ratelimit
+from portal.accounts import services as account
+from portal.accounts.guards import account_required
 from portal.wizards import PortalWizardMixin, fingerprint
 
 from . import forms, services
-from .models import Agent, Role
+from .accounts import AGENTS
+from .models import Agent, Announcement, Role
+
+if TYPE_CHECKING:
+    from portal.models import User
 
 STEPS = [
     ("identificar", forms.IdentifyAgentForm),
@@ -193,4 +206,65 @@ def request_sent(request):
     return render(request, "agents/request_sent.html", context)
 
 
-# The agent portal (home, Administra tu Usuario, login) lives in agents/portal_views.py.
+# --- The agent portal ------------------------------------------------------------------------
+agent_required = account_required(AGENTS)
+
+
+def _alerts(user: User) -> list[dict[str, object]]:
+    alerts = []
+    days = account.days_until_password_reset(user)
+    if days is not None:
+        alerts.append(
+            {
+                "title": _("Reset de Contraseña"),
+                "text": _(
+                    "Se acerca la fecha de reset de contraseña para acceder a tu cuenta. "
+                    "Consulta cómo realizar el reset próximamente en la sección de Ayuda."
+                ),
+                "days": days,
+            }
+        )
+    return alerts
+
+
+@agent_required
+def home(request):
+    """Inicio: Bienvenido, Alertas, Novedades and Búsqueda de Agentes."""
+    search = forms.AgentSearchForm(request.GET or None)
+    searched, found = False, None
+    if search.is_valid():
+        searched = True
+        found = services.find_agent_in_promotoria(
+            user=request.user, numero=search.cleaned_data["numero"]
+        )
+    announcements = Announcement.objects.filter(active=True, published_at__lte=timezone.now())[:10]
+    context = {
+        "alerts": _alerts(request.user),
+        "announcements": announcements,
+        "search": search,
+        "searched": searched,
+        "found": found,
+        "tab": "inicio",
+    }
+    return render(request, "agents/home.html", context)
+
+
+@agent_required
+def tools(request):
+    """Herramientas: the agent's tools (for now, Búsqueda de Agentes and the account)."""
+    return render(request, "agents/tools.html", {"search": forms.AgentSearchForm(), "tab": "tools"})
+
+
+@agent_required
+def manage(request):
+    """ "Administra tu Usuario": password, email, phone."""
+    context = {"pending_email": account.pending_email_change(request.user)}
+    return render(request, "agents/manage.html", context)
+
+
+def help_page(request):
+    return render(request, "agents/help.html", {"base_template": AGENTS.base_template})
+
+
+def contact_page(request):
+    return render(request, "agents/contact.html", {"base_template": AGENTS.base_template})

@@ -26,6 +26,7 @@ from .identification import (
     IdentificationError,
     RequestPending,
     find_agent,
+    find_agent_in_promotoria,
     identify_agent,
     submit_access_request,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "business_days_between",
     "can_review",
     "find_agent",
+    "find_agent_in_promotoria",
     "generate_temporary_password",
     "generate_username",
     "issue_agent_account",

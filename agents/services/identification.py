@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import IntegrityError, transaction
 
 from agents.models import AccessRequest, Agent, Channel, Role
 from agents.saa import normalize_rfc
 from notifications.services import queue_email
 from portal import ratelimit
+
+if TYPE_CHECKING:
+    from portal.models import User
 
 
 class IdentificationError(Exception):
@@ -95,3 +100,15 @@ def submit_access_request(
     except IntegrityError as exc:
         raise RequestPending from exc
     return request
+
+
+def find_agent_in_promotoria(*, user: User, numero: str) -> Agent | None:
+    """Búsqueda de Agentes: only agents of the user's own promotoría are found."""
+    own = Agent.objects.filter(user=user).only("promotoria_id").first()
+    if own is None:
+        return None
+    return (
+        Agent.objects.select_related("promotoria")
+        .filter(promotoria_id=own.promotoria_id, clave_agente__iexact="".join(numero.split()))
+        .first()
+    )
