@@ -50,15 +50,17 @@ system-deps:
 test: install system-deps
 	$(BIN)/python -m pytest
 
-# ruff (format + check), bandit on the apps, and pip-audit on the pinned packages: a known
-# vulnerability fails; no access to pip-audit's data only says so (.ci/pip_audit.py).
 # Figures, not pass/fail: login and reset timing for existing vs unknown accounts.
 bench: install system-deps
 	$(BIN)/python bench/auth_timing.py
 
+# ruff (format + check), mypy with django-stubs (it reads portal.settings, which needs no
+# environment variables), bandit on the apps, and pip-audit on the pinned packages: a known
+# vulnerability fails; no access to pip-audit's data only says so (.ci/pip_audit.py).
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy portal agents registration notifications
 	$(BIN)/bandit -q -r portal agents registration notifications -c pyproject.toml
 	$(BIN)/python .ci/pip_audit.py
 

@@ -1,29 +1,43 @@
-"""Back-office: the review queue of agent access requests and the SAA mirror (issue 3).
+"""Back-office: the review queue of agent access requests and the SAA mirror.
 
 Decisions are taken by `agents.services` (row lock, audit, issuance); the admin only binds
 the reviewer's choice to them.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import services
-from .models import AccessRequest, Agent, Channel, Decision, Promotoria, Role
+from .models import AccessRequest, Agent, Announcement, Channel, Decision, Promotoria, Role
 
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices
+    from django.contrib.admin.views.main import ChangeList
+    from django_stubs_ext import StrOrPromise
+
+    from portal.models import User
+
+T = TypeVar("T")
 OTHER_REASON = "otro"
 
-# The SAA data shown beside a request, in the order of 001 §3.4 "Datos generales".
+# The SAA data shown beside a request, in the order of the agent manual's "Datos generales".
 SAA_FIELDS = [
     "clave_agente", "tipo_agente", "nombre", "apellido_paterno", "apellido_materno", "email",
     "rfc", "tipo_cedula", "numero_cedula", "tipo_razon_social", "nombre_razon_social",
@@ -33,7 +47,7 @@ SAA_FIELDS_AFTER_PROMOTORIA = ["domicilio_fiscal", "sector", "mercado"]
 
 
 class RejectionForm(forms.Form):
-    """The reason of a rejection: a standard one or free text, or both (001 §3.7)."""
+    """The reason of a rejection: a standard one or free text, or both."""
 
     reason = forms.ChoiceField(
         label=_("Motivo del rechazo"),
@@ -49,8 +63,9 @@ class RejectionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         reason, detail = cleaned.get("reason"), (cleaned.get("detail") or "").strip()
         if reason == OTHER_REASON and not detail:
             self.add_error("detail", gettext("Escribe el motivo del rechazo."))
@@ -63,13 +78,13 @@ class RejectionForm(forms.Form):
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Shown, never added, changed or deleted in admin (mirrors, requests, the audit)."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -80,18 +95,22 @@ class StatusFilter(admin.SimpleListFilter):
     parameter_name = "estatus"
     ALL = "todas"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, StrOrPromise]]:
         return [*AccessRequest.Status.choices, (self.ALL, _("Todas"))]
 
-    def value(self):
+    def value(self) -> str:
         return super().value() or AccessRequest.Status.PENDING
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[AccessRequest]
+    ) -> QuerySet[AccessRequest]:
         if self.value() == self.ALL:
             return queryset
         return queryset.filter(status=self.value())
 
-    def choices(self, changelist):
+    def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
         for lookup, title in self.lookup_choices:
             yield {
                 "selected": self.value() == str(lookup),
@@ -106,10 +125,14 @@ class OverdueFilter(admin.SimpleListFilter):
     }
     parameter_name = "vencida"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, StrOrPromise]]:
         return [("si", _("Sí")), ("no", _("No"))]
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[AccessRequest]
+    ) -> QuerySet[AccessRequest]:
         overdue = Q(status=AccessRequest.Status.PENDING, created_at__lt=services.overdue_cutoff())
         if self.value() == "si":
             return queryset.filter(overdue)
@@ -139,39 +162,43 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
     )  # fmt: skip
     change_form_template = "admin/agents/accessrequest/change_form.html"
 
-    def has_review_permission(self, request):
+    def has_review_permission(self, request: HttpRequest) -> bool:
         return services.can_review(request.user)
 
-    def get_queryset(self, request):
+    def _reviewer(self, request: HttpRequest) -> User:
+        """The signed-in staff user: admin views are only served to them."""
+        return cast("User", request.user)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AccessRequest]:
         return super().get_queryset(request).prefetch_related("channels")
 
     @admin.display(description=_("clave de agente"), ordering="agent__clave_agente")
-    def agent_key(self, obj):
+    def agent_key(self, obj: AccessRequest) -> str:
         return obj.agent.clave_agente
 
     @admin.display(description=_("nombre"), ordering="agent__apellido_paterno")
-    def agent_name(self, obj):
+    def agent_name(self, obj: AccessRequest) -> str:
         return obj.agent.full_name
 
     @admin.display(description=_("promotoría"), ordering="agent__promotoria__clave")
-    def promotoria(self, obj):
+    def promotoria(self, obj: AccessRequest) -> Promotoria:
         return obj.agent.promotoria
 
     # Plain text rather than links to admin pages a reviewer may not be allowed to open.
     @admin.display(description=_("rol deseado"))
-    def role_name(self, obj):
+    def role_name(self, obj: AccessRequest) -> str:
         return obj.role.name
 
     @admin.display(description=_("decidida por"))
-    def decided_by_name(self, obj):
-        return obj.decided_by.get_username() if obj.decided_by_id else "—"
+    def decided_by_name(self, obj: AccessRequest) -> str:
+        return obj.decided_by.get_username() if obj.decided_by is not None else "—"
 
     @admin.display(description=_("canales"))
-    def channel_list(self, obj):
+    def channel_list(self, obj: AccessRequest) -> str:
         return ", ".join(c.name for c in obj.channels.all())
 
     @admin.display(description=_("antigüedad (días hábiles)"), ordering="created_at")
-    def age(self, obj):
+    def age(self, obj: AccessRequest) -> int | str:
         days = services.request_age(obj)
         if services.is_overdue(obj):
             return format_html('<strong class="alta-overdue">{} · {}</strong>', days, _("vencida"))
@@ -180,7 +207,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
     # Decisions: bulk actions on the changelist …
 
     @admin.action(description=_("Aprobar solicitudes seleccionadas"), permissions=["review"])
-    def approve_selected(self, request, queryset):
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[AccessRequest]) -> None:
         base_url = request.build_absolute_uri("/")
         done = self._decide_each(
             request,
@@ -196,7 +223,9 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
             )
 
     @admin.action(description=_("Rechazar solicitudes seleccionadas"), permissions=["review"])
-    def reject_selected(self, request, queryset):
+    def reject_selected(
+        self, request: HttpRequest, queryset: QuerySet[AccessRequest]
+    ) -> HttpResponse | None:
         form = RejectionForm(request.POST if "post" in request.POST else None)
         if form.is_bound and form.is_valid():
             reason = form.cleaned_data["full_reason"]
@@ -212,17 +241,29 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
             return None
         return self._rejection_page(request, form, list(queryset.select_related("agent")))
 
-    def _decide_each(self, request, queryset, decide) -> list:
+    def _decide_each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[AccessRequest],
+        decide: Callable[[int, User], T],
+    ) -> list[T]:
         """Decide each request in its own transaction; report the ones that could not be."""
         results = []
         for pk in queryset.values_list("pk", flat=True):
             try:
-                results.append(decide(pk, request.user))
+                results.append(decide(pk, self._reviewer(request)))
             except services.DecisionError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
         return results
 
-    def _rejection_page(self, request, form, requests, *, single=False):
+    def _rejection_page(
+        self,
+        request: HttpRequest,
+        form: RejectionForm,
+        requests: Sequence[AccessRequest],
+        *,
+        single: bool = False,
+    ) -> HttpResponse:
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Rechazar solicitudes"),
@@ -230,13 +271,13 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
             "form": form,
             "requests": requests,
             "single": single,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/agents/accessrequest/reject.html", context)
 
     # … and buttons on the request page.
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
         return [
             path(
@@ -252,25 +293,25 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
             *super().get_urls(),
         ]
 
-    def _get_request(self, request, object_id) -> AccessRequest:
+    def _get_request(self, request: HttpRequest, object_id: str) -> AccessRequest:
         obj = self.get_object(request, unquote(object_id))  # None for a malformed id, too
         if obj is None:
             raise Http404
         return obj
 
-    def _change_url(self, obj) -> str:
+    def _change_url(self, obj: AccessRequest) -> str:
         return reverse("admin:agents_accessrequest_change", args=[obj.pk])
 
-    def approve_view(self, request, object_id):
+    def approve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return require_POST(self._approve)(request, object_id)
 
-    def _approve(self, request, object_id):
+    def _approve(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.has_review_permission(request):
             raise PermissionDenied
         obj = self._get_request(request, object_id)
         try:
             user = services.approve_request(
-                obj.pk, request.user, base_url=request.build_absolute_uri("/")
+                obj.pk, self._reviewer(request), base_url=request.build_absolute_uri("/")
             )
         except services.DecisionError as exc:
             self.message_user(request, str(exc), messages.ERROR)
@@ -283,7 +324,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
             )
         return HttpResponseRedirect(self._change_url(obj))
 
-    def reject_view(self, request, object_id):
+    def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.has_review_permission(request):
             raise PermissionDenied
         obj = self._get_request(request, object_id)
@@ -293,7 +334,9 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
         form = RejectionForm(request.POST if request.method == "POST" else None)
         if form.is_bound and form.is_valid():
             try:
-                services.reject_request(obj.pk, request.user, form.cleaned_data["full_reason"])
+                services.reject_request(
+                    obj.pk, self._reviewer(request), form.cleaned_data["full_reason"]
+                )
             except services.DecisionError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
@@ -301,7 +344,13 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
             return HttpResponseRedirect(self._change_url(obj))
         return self._rejection_page(request, form, [obj], single=True)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         obj = self.get_object(request, object_id)
         extra = {}
         if obj is not None:
@@ -315,11 +364,12 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
 
-def saa_rows(agent: Agent) -> list[tuple[str, object]]:
+def saa_rows(agent: Agent) -> list[tuple[StrOrPromise, object]]:
     """(label, value) pairs of the agent as the SAA knows them."""
 
-    def row(name):
-        return (Agent._meta.get_field(name).verbose_name, getattr(agent, name))
+    def row(name: str) -> tuple[StrOrPromise, object]:
+        field = Agent._meta.get_field(name)
+        return (getattr(field, "verbose_name", name), getattr(agent, name))
 
     return [
         *(row(name) for name in SAA_FIELDS),
@@ -328,7 +378,7 @@ def saa_rows(agent: Agent) -> list[tuple[str, object]]:
         *(row(name) for name in SAA_FIELDS_AFTER_PROMOTORIA),
         (_("en vigor"), _("Sí") if agent.en_vigor else _("No")),
         (_("canales"), ", ".join(c.name for c in agent.channels.all())),
-        (_("usuario del portal"), agent.user.username if agent.user_id else "—"),
+        (_("usuario del portal"), agent.user.username if agent.user is not None else "—"),
     ]
 
 
@@ -355,7 +405,7 @@ class AgentAdmin(ReadOnlyAdmin):
     list_select_related = ("promotoria", "user")
 
     @admin.display(description=_("nombre"), ordering="apellido_paterno")
-    def agent_name(self, obj):
+    def agent_name(self, obj: Agent) -> str:
         return obj.full_name
 
 
@@ -373,7 +423,17 @@ class ChannelAdmin(admin.ModelAdmin):
 
 @admin.register(Role)
 class RoleAdmin(admin.ModelAdmin):
-    """The "Rol Deseado" choices of the request wizard (001 §3.5)."""
+    """The "Rol Deseado" choices of the request wizard."""
 
     list_display = ("code", "name", "active", "order")
     list_editable = ("name", "active", "order")
+
+
+@admin.register(Announcement)
+class AnnouncementAdmin(admin.ModelAdmin):
+    """The "Novedades" on the agent portal's home, written by back-office."""
+
+    list_display = ("title", "published_at", "active")
+    list_filter = ("active",)
+    search_fields = ("title", "body")
+    date_hierarchy = "published_at"

@@ -1,13 +1,18 @@
 """The agent request wizard's forms, with the manual's messages verbatim."""
 
+from __future__ import annotations
+
+from typing import Any, cast
+
 from captcha.fields import CaptchaField
 from captcha.models import CaptchaStore
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from portal import ratelimit
+from portal import ratelimit, texts
 from portal.accounts.forms import EmailTypedTwiceMixin
 from portal.wizards import fingerprint
 
@@ -19,10 +24,9 @@ MSG_PENDING = _("Ya hay una solicitud para esta clave de agente")
 MSG_NO_CHANNEL = _("Se debe seleccionar al menos un canal.")
 MSG_NO_ROLE = _("Se debe seleccionar el rol deseado.")
 MSG_CAPTCHA = _("El código introducido no coincide con el mostrado.")
-MSG_TOO_MANY = _("Se excedió el número de intentos. Espera unos minutos e inténtalo de nuevo.")
 
 
-def has_access_message(manage_url: str):
+def has_access_message(manage_url: str) -> SafeString:
     return format_html(
         '{} <a href="{}">{}</a>',
         _(
@@ -48,24 +52,25 @@ class IdentifyAgentForm(forms.Form):
 
     def __init__(
         self,
-        *args,
+        *args: Any,
         client_ip: str = "",
         manage_url: str = "",
-        verified: dict | None = None,
-        **kwargs,
-    ):
+        verified: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.client_ip = client_ip
         self.manage_url = manage_url
         self.verified = verified or {}
         self.agent: Agent | None = None
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         if self.verified.get("fp") == fingerprint(data):
-            self.agent = Agent.objects.filter(pk=self.verified.get("agent")).first()
+            self.agent = Agent.objects.filter(pk=self.verified["agent"]).first()
             if self.agent is not None:
                 return data
         try:
@@ -76,7 +81,7 @@ class IdentifyAgentForm(forms.Form):
                 ip=self.client_ip,
             )
         except ratelimit.RateLimited:
-            raise ValidationError(MSG_TOO_MANY, code="rate_limited") from None
+            raise ValidationError(texts.TOO_MANY_ATTEMPTS, code="rate_limited") from None
         except services.IdentificationError as refused:
             raise self.refusal(refused) from None
         return data
@@ -99,11 +104,12 @@ class ChannelsForm(forms.Form):
         error_messages={"required": MSG_NO_CHANNEL, "invalid_choice": MSG_NO_CHANNEL},
     )
 
-    def __init__(self, *args, agent=None, **kwargs):
+    def __init__(self, *args: Any, agent: Agent | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.agent = agent
         channels = agent.channels.all() if agent else []
-        self.fields["channels"].choices = [(str(c.pk), c.name) for c in channels]
+        field = cast(forms.MultipleChoiceField, self.fields["channels"])
+        field.choices = [(str(c.pk), c.name) for c in channels]
 
 
 class RoleForm(forms.Form):
@@ -121,7 +127,7 @@ class BurntCaptchaField(CaptchaField):
     """simple-captcha deletes a challenge only when answered right; burn it on any answer
     so a wrong guess cannot be retried against the same image."""
 
-    def clean(self, value):
+    def clean(self, value: Any) -> Any:
         try:
             return super().clean(value)
         finally:
@@ -141,7 +147,7 @@ class SubmitRequestForm(EmailTypedTwiceMixin, forms.Form):
         error_messages={"invalid": MSG_CAPTCHA, "required": MSG_CAPTCHA},
     )
 
-    def __init__(self, *args, captcha_verified: bool = False, **kwargs):
+    def __init__(self, *args: Any, captcha_verified: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if captcha_verified:
             # Verified once already: formtools' final re-validation must not ask again.

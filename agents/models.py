@@ -1,5 +1,7 @@
 """The SAA mirror (read-only copy of the insurer's agent system) and access requests."""
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -22,7 +24,7 @@ class Promotoria(models.Model):
 
 
 class Channel(models.Model):
-    """A sales channel an agent may request access for (001 §3.4, "Canales Disponibles")."""
+    """A sales channel an agent may request access for ("Canales Disponibles")."""
 
     name = models.CharField(_("canal"), max_length=100, unique=True)
 
@@ -36,7 +38,7 @@ class Channel(models.Model):
 
 
 class Role(models.Model):
-    """A "Rol Deseado" an agent may request (001 §3.5); data, editable in admin."""
+    """A "Rol Deseado" an agent may request; data, editable in admin."""
 
     code = models.CharField(_("clave"), max_length=30, unique=True)
     name = models.CharField(_("nombre"), max_length=100)
@@ -53,7 +55,7 @@ class Role(models.Model):
 
 
 class Agent(models.Model):
-    """One agent or promotor as the SAA knows them (001 §3.4, "Datos generales")."""
+    """One agent or promotor as the SAA knows them ("Datos generales")."""
 
     clave_agente = models.CharField(_("clave de agente"), max_length=20, unique=True)
     tipo_agente = models.CharField(_("tipo de agente"), max_length=50, blank=True)
@@ -109,7 +111,7 @@ class Agent(models.Model):
 
 
 class AccessRequest(models.Model):
-    """A request for access to the agents' portal (001 §3.6), reviewed in back-office."""
+    """A request for access to the agents' portal, reviewed in back-office."""
 
     class Status(models.TextChoices):
         PENDING = "pendiente", _("pendiente")
@@ -178,17 +180,17 @@ class Decision(models.Model):
     def __str__(self) -> str:
         return f"Solicitud {self.request_id}: {self.get_decision_display()}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionDenied("Las decisiones registradas no se modifican.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionDenied("Las decisiones registradas no se eliminan.")
 
 
 class Announcement(models.Model):
-    """The "Novedades" on the agent portal's home (001 §4), written by back-office in admin."""
+    """The "Novedades" on the agent portal's home, written by back-office in admin."""
 
     title = models.CharField(_("título"), max_length=200)
     body = models.TextField(_("texto"))

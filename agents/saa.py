@@ -4,6 +4,8 @@
 returning the same `AgentRecord`s.
 """
 
+from __future__ import annotations
+
 import csv
 import io
 from dataclasses import dataclass, field
@@ -14,7 +16,7 @@ from django.db import transaction
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.mx import rfc as rfc_number
 
-from portal.csv_import import ImportFailed
+from portal.csv_import import ImportFailed, max_length
 
 from .models import Agent, Channel, Promotoria
 
@@ -26,6 +28,10 @@ COLUMNS = [
     "en_vigor", "canales",
 ]  # fmt: skip
 REQUIRED = ["clave_agente", "nombre", "rfc", "clave_promotoria", "nombre_promotoria", "en_vigor"]
+# The columns that are the agent's own fields (the others name its promotoría, state, channels).
+AGENT_FIELDS = [
+    c for c in COLUMNS if c not in {"clave_promotoria", "nombre_promotoria", "en_vigor", "canales"}
+]
 
 
 @dataclass
@@ -38,6 +44,7 @@ class AgentRecord:
 
 
 def normalize_rfc(value: str) -> str:
+    """The RFC without separators, upper-case, for comparing (not validated)."""
     return rfc_number.compact(value or "").upper()
 
 
@@ -51,10 +58,10 @@ def check_rfc(value: str) -> str:
 
 def _column_limits() -> dict[str, int]:
     """The longest value each column may hold: its model field's max_length."""
-    limits = {c: Agent._meta.get_field(c).max_length for c in COLUMNS if hasattr(Agent, c)}
-    limits["clave_promotoria"] = Promotoria._meta.get_field("clave").max_length
-    limits["nombre_promotoria"] = Promotoria._meta.get_field("nombre").max_length
-    return {c: n for c, n in limits.items() if n}
+    limits = {c: max_length(Agent, c) for c in AGENT_FIELDS}
+    limits["clave_promotoria"] = max_length(Promotoria, "clave")
+    limits["nombre_promotoria"] = max_length(Promotoria, "nombre")
+    return limits
 
 
 def _text_problems(values: dict[str, str], limits: dict[str, int]) -> list[str]:
@@ -65,19 +72,22 @@ def _text_problems(values: dict[str, str], limits: dict[str, int]) -> list[str]:
         for c, v in values.items()
         if c in limits and len(v) > limits[c]
     ]
-    channel_limit = Channel._meta.get_field("name").max_length
+    channel_limit = max_length(Channel, "name")
     if any(len(name.strip()) > channel_limit for name in values["canales"].split("|")):
         problems.append(f"un canal excede {channel_limit} caracteres")
     return problems
 
 
 def read_saa_csv(stream: io.TextIOBase) -> list[AgentRecord]:
+    """Parse and check the whole file; raise ImportFailed listing every bad line."""
     reader = csv.DictReader(stream)
     limits = _column_limits()
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise ImportFailed([f"línea 1: faltan columnas: {', '.join(missing)}"])
-    records, errors, seen = [], [], {}
+    records: list[AgentRecord] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}  # clave_agente -> its first line
     for row in reader:
         line = reader.line_num
         values = {c: (row.get(c) or "").strip() for c in COLUMNS}
@@ -103,11 +113,7 @@ def read_saa_csv(stream: io.TextIOBase) -> list[AgentRecord]:
         if problems:
             errors.append(f"línea {line}: " + "; ".join(problems))
             continue
-        fields = {
-            c: values[c]
-            for c in COLUMNS
-            if c not in {"clave_promotoria", "nombre_promotoria", "en_vigor", "canales"}
-        }
+        fields = {c: values[c] for c in AGENT_FIELDS}
         fields["email"] = fields["email"].lower()
         records.append(
             AgentRecord(

@@ -3,7 +3,7 @@ from django.urls import path
 from portal.accounts.urls import account_urlpatterns
 
 from . import views
-from .accounts import ACCOUNT_PATHS, AGENTS
+from .accounts import AGENTS
 
 app_name = "agents"
 
@@ -16,5 +16,5 @@ urlpatterns = [
     path("ayuda/", views.help_page, name="help"),
     path("contacto/", views.contact_page, name="contact"),
     path("usuario/", views.manage, name="manage"),
-    *account_urlpatterns(AGENTS, ACCOUNT_PATHS),
+    *account_urlpatterns(AGENTS),
 ]

@@ -4,8 +4,10 @@ Usuario", Ayuda and Contacto. The account pages (login, passwords, email, phone)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,17 +29,17 @@ if TYPE_CHECKING:
     from portal.models import User
 
 STEPS = [
-    ("identificar", forms.IdentifyAgentForm),
-    ("canales", forms.ChannelsForm),
-    ("rol", forms.RoleForm),
-    ("envio", forms.SubmitRequestForm),
+    ("identify", forms.IdentifyAgentForm),
+    ("channels", forms.ChannelsForm),
+    ("role", forms.RoleForm),
+    ("submit", forms.SubmitRequestForm),
 ]
 STEP_TITLES = {  # lazy: translated per request, not once at import
-    "identificar": gettext_lazy("Identificar Agente"),
-    "canales": gettext_lazy("Datos generales y Canales Disponibles"),
-    "rol": gettext_lazy("Datos Individual Privado"),
-    "envio": gettext_lazy("Envío de solicitud"),
-    "enviada": gettext_lazy("Solicitud enviada"),
+    "identify": gettext_lazy("Identificar Agente"),
+    "channels": gettext_lazy("Datos generales y Canales Disponibles"),
+    "role": gettext_lazy("Datos Individual Privado"),
+    "submit": gettext_lazy("Envío de solicitud"),
+    "sent": gettext_lazy("Solicitud enviada"),
 }
 IDENTITY = "identity"  # {"fp", "agent"}: the agent identified on step 1, for that data
 CAPTCHA_OK = "captcha_verified"
@@ -58,14 +60,14 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
     cancel_url_name = "agents:request_cancel"
     steps_folder = "agents/steps"
     step_titles = STEP_TITLES
-    final_step = "enviada"
+    final_step = "sent"
     continue_label = gettext_lazy("Continuar")
 
     expired_message = gettext_lazy(
         "Tu sesión de solicitud expiró o cambió. Continúa desde este paso."
     )
 
-    def post(self, *args, **kwargs):
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         return self.guard_post() or super().post(*args, **kwargs)
 
     # --- step integrity -------------------------------------------------------------------
@@ -88,86 +90,90 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
             k: v for k, v in self.storage.extra_data.items() if k != CAPTCHA_OK
         }
 
-    def get_form_kwargs(self, step=None):
-        if step == "identificar":
+    def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        if step == "identify":
             return {
                 "client_ip": ratelimit.client_ip(self.request),
                 "manage_url": reverse("agents:manage"),
                 "verified": self.storage.extra_data.get(IDENTITY),
             }
-        if step == "canales":
+        if step == "channels":
             return {"agent": self._identified_agent()}
-        if step == "envio":
+        if step == "submit":
             return {"captcha_verified": bool(self.storage.extra_data.get(CAPTCHA_OK))}
         return {}
 
-    def get_form_initial(self, step):
-        if step == "envio":
+    def get_form_initial(self, step: str) -> dict[str, Any]:
+        if step == "submit":
             agent = self._identified_agent()
             return {"email": agent.email} if agent else {}
         return super().get_form_initial(step)
 
-    def process_step(self, form):
+    def process_step(self, form: Form) -> QueryDict:
         step = self.steps.current
-        if step == "identificar":
+        if step == "identify" and isinstance(form, forms.IdentifyAgentForm) and form.agent:
             identity = {"fp": fingerprint(form.cleaned_data), "agent": form.agent.pk}
             if identity != self.storage.extra_data.get(IDENTITY):
                 # Another agent, or the same one typed differently: nothing proved for the
                 # previous data (the captcha) carries over.
                 self.storage.extra_data = {IDENTITY: identity}
-        elif step == "envio":
+        elif step == "submit":
             self.storage.extra_data = {**self.storage.extra_data, CAPTCHA_OK: True}
         return super().process_step(form)
 
     def _posted_step(self) -> str | None:
         return self.request.POST.get(f"{self.prefix}-current_step")
 
-    def render(self, form=None, **kwargs):
+    def render(self, form: Form | None = None, **kwargs: Any) -> HttpResponse:
         form = form or self.get_form()
-        if self.steps.current == "envio" and self._posted_step() != "envio":
+        if self.steps.current == "submit" and self._posted_step() != "submit":
             # Arriving at the last step: always a fresh captcha, the typed emails kept.
             self._forget_captcha()
-            stored = self.storage.get_step_data("envio")
-            form = self.get_form(step="envio")
+            stored = self.storage.get_step_data("submit")
+            form = self.get_form(step="submit")
             if stored:
                 for name in ("email", "email_confirmation"):
-                    form.initial[name] = stored.get(f"envio-{name}", "")
+                    form.initial[name] = stored.get(f"submit-{name}", "")
         return super().render(form, **kwargs)
 
-    def render_revalidation_failure(self, failed_step, form, **kwargs):
+    def render_revalidation_failure(
+        self, failed_step: str, form: Form, **kwargs: Any
+    ) -> HttpResponse:
         self._forget_captcha()
         return super().render_revalidation_failure(failed_step, form, **kwargs)
 
-    def get_context_data(self, form, **kwargs):
+    def get_context_data(self, form: Form, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(form=form, **kwargs)
         current = self.steps.current
-        if current in ("canales", "rol"):
+        if current in ("channels", "role"):
             agent = self._identified_agent()
             context["agent"] = agent
-            if current == "rol":
-                chosen = self.get_cleaned_data_for_step("canales") or {}
+            if current == "role":
+                chosen = self.get_cleaned_data_for_step("channels") or {}
                 ids = [int(pk) for pk in chosen.get("channels", [])]
                 if agent:
                     names = agent.channels.filter(pk__in=ids).values_list("name", flat=True)
                     context["step_title"] = (
-                        _("Datos %(canales)s") % {"canales": " / ".join(names)}
+                        _("Datos %(channels)s") % {"channels": " / ".join(names)}
                         if names
-                        else STEP_TITLES["rol"]
+                        else STEP_TITLES["role"]
                     )
         return context
 
     # --- the end -------------------------------------------------------------------------
-    def done(self, form_list, form_dict, **kwargs):
-        identify = form_dict["identificar"]
+    def done(
+        self, form_list: list[Form], form_dict: dict[str, Form], **kwargs: Any
+    ) -> HttpResponse:
+        identify = cast(forms.IdentifyAgentForm, form_dict["identify"])
         keys = identify.cleaned_data
         try:
             access_request = services.submit_access_request(
                 clave_agente=keys["clave_agente"],
                 clave_promotoria=keys["clave_promotoria"],
                 rfc=keys["rfc"],
-                channel_ids=[int(pk) for pk in form_dict["canales"].cleaned_data["channels"]],
-                role=form_dict["rol"].cleaned_data["role"],
-                email=form_dict["envio"].cleaned_data["email"],
+                channel_ids=[int(pk) for pk in form_dict["channels"].cleaned_data["channels"]],
+                role=form_dict["role"].cleaned_data["role"],
+                email=form_dict["submit"].cleaned_data["email"],
             )
         except services.IdentificationError as refused:
             # Another tab or a double click got there first, or the agent changed meanwhile:
@@ -180,27 +186,29 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
 
 
 @never_cache
-def cancel_request(request):
+def cancel_request(request: HttpRequest) -> HttpResponse:
     """Cancelar: forget the wizard's data and return to the login page."""
     request.session.pop(f"wizard_{normalize_name(AccessRequestWizard.__name__)}", None)
     return redirect("agents:login")
 
 
 @never_cache
-def request_sent(request):
+def request_sent(request: HttpRequest) -> HttpResponse:
     """ "Solicitud enviada", shown after the redirect, so a reload sends nothing."""
     from .models import AccessRequest
 
     pk = request.session.get("agent_request_sent")
-    access_request = AccessRequest.objects.select_related("agent").filter(pk=pk).first()
+    access_request = (
+        AccessRequest.objects.select_related("agent").filter(pk=pk).first() if pk else None
+    )
     if access_request is None:
         return redirect("agents:login")
     context = {
         "access_request": access_request,
-        "step_titles": [(n, STEP_TITLES[n]) for n in [*dict(STEPS), "enviada"]],
+        "step_titles": [(n, STEP_TITLES[n]) for n in [*dict(STEPS), "sent"]],
         "step_number": len(STEPS) + 1,
         "step_total": len(STEPS) + 1,
-        "step_title": STEP_TITLES["enviada"],
+        "step_title": STEP_TITLES["sent"],
         "roles": Role.objects.all(),
     }
     return render(request, "agents/request_sent.html", context)
@@ -211,7 +219,7 @@ agent_required = account_required(AGENTS)
 
 
 def _alerts(user: User) -> list[dict[str, object]]:
-    alerts = []
+    alerts: list[dict[str, object]] = []
     days = account.days_until_password_reset(user)
     if days is not None:
         alerts.append(
@@ -228,43 +236,43 @@ def _alerts(user: User) -> list[dict[str, object]]:
 
 
 @agent_required
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     """Inicio: Bienvenido, Alertas, Novedades and Búsqueda de Agentes."""
+    user = cast("User", request.user)  # agent_required let only agents in
     search = forms.AgentSearchForm(request.GET or None)
     searched, found = False, None
     if search.is_valid():
         searched = True
-        found = services.find_agent_in_promotoria(
-            user=request.user, numero=search.cleaned_data["numero"]
-        )
+        found = services.find_agent_in_promotoria(user=user, numero=search.cleaned_data["numero"])
     announcements = Announcement.objects.filter(active=True, published_at__lte=timezone.now())[:10]
     context = {
-        "alerts": _alerts(request.user),
+        "alerts": _alerts(user),
         "announcements": announcements,
         "search": search,
         "searched": searched,
         "found": found,
-        "tab": "inicio",
+        "tab": "home",
     }
     return render(request, "agents/home.html", context)
 
 
 @agent_required
-def tools(request):
+def tools(request: HttpRequest) -> HttpResponse:
     """Herramientas: the agent's tools (for now, Búsqueda de Agentes and the account)."""
     return render(request, "agents/tools.html", {"search": forms.AgentSearchForm(), "tab": "tools"})
 
 
 @agent_required
-def manage(request):
+def manage(request: HttpRequest) -> HttpResponse:
     """ "Administra tu Usuario": password, email, phone."""
-    context = {"pending_email": account.pending_email_change(request.user)}
+    user = cast("User", request.user)  # agent_required let only agents in
+    context = {"pending_email": account.pending_email_change(user)}
     return render(request, "agents/manage.html", context)
 
 
-def help_page(request):
+def help_page(request: HttpRequest) -> HttpResponse:
     return render(request, "agents/help.html", {"base_template": AGENTS.base_template})
 
 
-def contact_page(request):
+def contact_page(request: HttpRequest) -> HttpResponse:
     return render(request, "agents/contact.html", {"base_template": AGENTS.base_template})

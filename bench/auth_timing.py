@@ -82,7 +82,7 @@ def run() -> None:
             {"username": "nadie@ejemplo.test", "password": "nope-nope"},
         ),
         "agent password reset": (
-            "/agentes/olvide-contrasena/", {"email": "agente@ejemplo.test"},
+            "/agentes/contrasena/olvide/", {"email": "agente@ejemplo.test"},
             {"email": "nadie@ejemplo.test"},
         ),
         "client password reset": (

@@ -1,4 +1,8 @@
+from __future__ import annotations
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from .models import OutboxEmail
 
@@ -11,11 +15,11 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in OutboxEmail._meta.fields]
     actions = ["retry"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     @admin.action(description="Reintentar el envío")
-    def retry(self, request, queryset):
+    def retry(self, request: HttpRequest, queryset: QuerySet[OutboxEmail]) -> None:
         from .tasks import deliver
 
         ids = list(queryset.exclude(status=OutboxEmail.Status.SENT).values_list("pk", flat=True))

@@ -1,15 +1,19 @@
 """The embedded mode's mail backend: each message a file under var/correo/ for /dev/correo/."""
 
+from __future__ import annotations
+
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 
 class DevInboxBackend(BaseEmailBackend):
-    def send_messages(self, email_messages):
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         directory = Path(settings.DEV_INBOX_DIR)
         directory.mkdir(parents=True, exist_ok=True)
         for message in email_messages:

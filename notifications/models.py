@@ -7,7 +7,7 @@ class OutboxEmail(models.Model):
 
     The body is rendered when the email is sent, never stored: a secret (a temporary
     password, a code) is produced by `secret_provider` at that moment, so no secret sits
-    in the outbox in clear (DESIGN, "Known traps").
+    in the outbox in clear.
     """
 
     class Status(models.TextChoices):

@@ -1,8 +1,13 @@
-"""Writing emails to the outbox and delivering them (DESIGN, "Nothing is lost")."""
+"""Writing emails to the outbox and delivering them: a row is written in the transaction
+that causes the email and stays pending until it is sent, so no email is lost when the
+broker, a worker or the mail server is down."""
+
+from __future__ import annotations
 
 import logging
 import random
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -17,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def queue_email(
-    to: str, template: str, context: dict | None = None, *, secret_provider: str = ""
+    to: str, template: str, context: dict[str, Any] | None = None, *, secret_provider: str = ""
 ) -> OutboxEmail:
     """Write an outbox row and have it delivered once the current transaction commits.
 
@@ -40,7 +45,9 @@ def _enqueue(pk: int) -> None:
         log.warning("Could not queue outbox email %s; it stays pending", pk, exc_info=True)
 
 
-def render_email(email: OutboxEmail, extra: dict | None = None) -> EmailMultiAlternatives:
+def render_email(email: OutboxEmail, extra: dict[str, Any] | None = None) -> EmailMultiAlternatives:
+    """The email as it is sent: its template rendered with the stored context and `extra`
+    (the values a secret provider made now)."""
     context = {
         "brand": settings.PORTAL_BRAND,
         "call_center": settings.CALL_CENTER_PHONE,
@@ -86,7 +93,7 @@ def deliver_email(pk: int) -> str:
         else:
             email.attempts += 1
             email.status = OutboxEmail.Status.SENT
-            email.subject = message.subject
+            email.subject = str(message.subject)
             email.sent_at = timezone.now()
             email.last_error = ""
             email.save(update_fields=["status", "attempts", "subject", "sent_at", "last_error"])
@@ -107,6 +114,7 @@ def _record_failure(pk: int, exc: Exception) -> None:
 
 
 def pending_ids(limit: int = 200) -> list[int]:
+    """The oldest rows still pending whose retry time has come, for `send_pending`."""
     now = timezone.now()
     rows = OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING).exclude(
         next_attempt_at__gt=now

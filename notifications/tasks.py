@@ -1,11 +1,18 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from celery import shared_task
 from django.core import management
 
 from . import services
 
+if TYPE_CHECKING:
+    from celery import Task
+
 
 @shared_task(bind=True, max_retries=50, acks_late=True, reject_on_worker_lost=True)
-def deliver(self, outbox_id: int) -> str:
+def deliver(self: Task, outbox_id: int) -> str:
     """Deliver one outbox row; idempotent by its id. Retries with backoff on errors."""
     from .models import OutboxEmail
 
@@ -32,5 +39,6 @@ def send_pending() -> int:
 
 @shared_task
 def clear_sessions() -> None:
-    """Beat, daily: formtools keeps wizard data in the session (DESIGN, "Known traps")."""
+    """Beat, daily: delete expired sessions, where formtools keeps the wizards' data (typed
+    personal data) until the session is cleared."""
     management.call_command("clearsessions")

@@ -1,5 +1,7 @@
 """/dev/correo/: the embedded mode's inbox, every email sent, newest first (DEBUG only)."""
 
+from __future__ import annotations
+
 import email
 import email.policy
 from pathlib import Path
@@ -7,11 +9,11 @@ from pathlib import Path
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> dict[str, str]:
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     text = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
@@ -30,7 +32,7 @@ def _files() -> list[Path]:
     return sorted(directory.glob("*.eml"), reverse=True) if directory.exists() else []
 
 
-def inbox(request):
+def inbox(request: HttpRequest) -> HttpResponse:
     if not settings.DEBUG:
         raise Http404
     messages = [_read(path) for path in _files()[:200]]
@@ -38,8 +40,9 @@ def inbox(request):
 
 
 # Our emails carry inline styles (mail clients need them); only this DEBUG page shows them.
-@csp_update({"style-src": [UNSAFE_INLINE]})
-def message(request, message_id: str):
+# django-csp types a view as taking the request alone; this one takes the message id too.
+@csp_update({"style-src": [UNSAFE_INLINE]})  # type: ignore[arg-type]
+def message(request: HttpRequest, message_id: str) -> HttpResponse:
     if not settings.DEBUG:
         raise Http404
     path = Path(settings.DEV_INBOX_DIR) / f"{message_id}.eml"

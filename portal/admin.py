@@ -8,7 +8,8 @@ from .models import User
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "kind", "is_staff")
     list_filter = ("kind", "is_staff", "is_active")
-    fieldsets = DjangoUserAdmin.fieldsets + (
+    fieldsets = (
+        *(DjangoUserAdmin.fieldsets or ()),
         (
             "Alta",
             {

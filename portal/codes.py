@@ -1,10 +1,10 @@
 """One-time codes: issue, email and check a 6-digit code bound to an address.
 
-Single use, 10-minute life from sending (OWASP ASVS 2.7.2), a new code voids the old one;
-wrong tries and sends are limited by the "code_check" and "code_send" rules of
-`portal.ratelimit.RATE_LIMITS`, counted from the rows here. Only an HMAC of the code is
-stored, and it is made when the email is sent, so no code ever sits in the outbox or a task
-argument.
+Single use, 10-minute life from sending (OWASP ASVS 2.7.2: a short life limits what a leaked
+code is worth), a new code voids the old one; wrong tries and sends are limited by the
+"code_check" and "code_send" rules of `portal.ratelimit.RATE_LIMITS`, counted from the rows
+here. Only an HMAC of the code is stored, and it is made when the email is sent, so no code
+ever sits in the outbox or a task argument.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Sum
@@ -22,6 +23,9 @@ from notifications.services import queue_email
 
 from . import ratelimit
 from .models import OneTimeCode
+
+if TYPE_CHECKING:
+    from notifications.models import OutboxEmail
 
 CODE_LIFETIME = timedelta(minutes=10)
 TRIES_PER_CODE = ratelimit.rule("code_check", "code")
@@ -40,7 +44,7 @@ class Check(enum.Enum):
 class SendRefused(Exception):
     """Too soon after the previous code, or too many codes this hour for the address."""
 
-    def __init__(self, wait_seconds: int):
+    def __init__(self, wait_seconds: int) -> None:
         super().__init__(f"wait {wait_seconds} s")
         self.wait_seconds = wait_seconds
 
@@ -59,7 +63,7 @@ def seconds_until_next_send(email: str) -> int:
         .order_by("created_at")
         .values_list("created_at", flat=True)
     )
-    waits = [0]
+    waits: list[float] = [0]
     if recent:
         waits.append((recent[-1] + RESEND_COOLDOWN - now).total_seconds())
     if len(recent) >= SENDS_PER_EMAIL.limit:
@@ -68,7 +72,9 @@ def seconds_until_next_send(email: str) -> int:
     return max(0, int(max(waits) + 0.999))
 
 
-def send_code(purpose: str, subject: str, email: str, template: str, context: dict) -> OneTimeCode:
+def send_code(
+    purpose: str, subject: str, email: str, template: str, context: dict[str, Any]
+) -> OneTimeCode:
     """Void earlier codes for (purpose, subject) and email a new one; raises SendRefused."""
     with transaction.atomic():
         # Serialise sends to one address so two tabs cannot both pass the cooldown check.
@@ -93,7 +99,7 @@ def send_code(purpose: str, subject: str, email: str, template: str, context: di
     return row
 
 
-def generate_for_email(outbox_email) -> dict:
+def generate_for_email(outbox_email: OutboxEmail) -> dict[str, Any]:
     """Outbox secret provider: make the code at send time, keep only its HMAC."""
     row = OneTimeCode.objects.select_for_update().get(pk=outbox_email.context["code_id"])
     code = f"{secrets.randbelow(10**6):06d}"

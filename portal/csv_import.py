@@ -1,11 +1,15 @@
-"""What the insurer's CSV imports share (DESIGN, "Source data"): a file is read whole and
-rejected whole, with line-numbered messages. Each source keeps its own reader."""
+"""What the insurer's CSV imports share: a file is read whole and rejected whole, with
+line-numbered messages, so a bad export never leaves the mirror half updated. Each source
+keeps its own reader."""
+
+from __future__ import annotations
 
 import csv
 from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.management.base import CommandError
+from django.db.models import Field, Model
 
 T = TypeVar("T")
 
@@ -13,9 +17,18 @@ T = TypeVar("T")
 class ImportFailed(Exception):
     """The file was rejected whole; `errors` are line-numbered messages."""
 
-    def __init__(self, errors: list[str]):
+    def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+def max_length(model: type[Model], field_name: str) -> int:
+    """The longest text `model.field_name` holds: a longer value would make the database
+    refuse the whole import, so the readers reject its line instead."""
+    field = model._meta.get_field(field_name)
+    if not isinstance(field, Field) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{field_name} has no max_length")
+    return field.max_length
 
 
 def read_csv_file(path: str, reader: Callable[..., T]) -> T:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -12,17 +12,24 @@ from django.urls import reverse
 
 from .accounts import config_for, services
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
-def pending_page(user: Any) -> str | None:
+    from .models import User
+
+
+def pending_page(user: User | AnonymousUser | None) -> str | None:
     """The URL name of the page `user` must visit before any other of its portal: a
     temporary or too old password → "Cambio de contraseña"; contact data not yet confirmed
     (where the portal asks) → the confirmation page."""
+    if user is None or not user.is_authenticated:
+        return None
     config = config_for(user)
     if config is None:
         return None
     if services.password_needs_change(user):
         return config.url_name("password_change")
-    if config.confirms_contact and user.contact_confirmed_at is None:
+    if config.first_entry_checks and user.contact_confirmed_at is None:
         return config.url_name("confirm_contact")
     return None
 

@@ -14,13 +14,13 @@ class User(AbstractUser):
 
     kind = models.CharField(_("tipo"), max_length=10, choices=Kind.choices, default=Kind.STAFF)
     phone = models.CharField(_("teléfono de contacto"), max_length=30, blank=True)
-    # A temporary password (001 §4) can only be used to reach "Cambio de contraseña".
+    # Set while the password is a temporary one: it only opens "Cambio de contraseña".
     password_expired = models.BooleanField(_("contraseña expirada"), default=False)
     temporary_password_expires_at = models.DateTimeField(null=True, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
     contact_confirmed_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta(AbstractUser.Meta):
+    class Meta:
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("usuario")
         verbose_name_plural = _("usuarios")
@@ -33,10 +33,11 @@ class User(AbstractUser):
 
 
 class OneTimeCode(models.Model):
-    """A 6-digit code emailed to prove control of an address (000 paso 4, email changes).
+    """A 6-digit code emailed to prove control of an address (client registration, email
+    changes).
 
-    The code is generated when its email is sent and only its HMAC is kept (DESIGN,
-    "Known traps"); `portal.codes` issues and checks it.
+    The code is generated when its email is sent and only its HMAC is kept, so neither the
+    outbox nor this table holds a usable code; `portal.codes` issues and checks it.
     """
 
     purpose = models.CharField(_("propósito"), max_length=40)

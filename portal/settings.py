@@ -1,7 +1,8 @@
-"""Alta settings: everything comes from environment variables (DESIGN, "Two ways to run").
+"""Alta settings: everything comes from environment variables.
 
 With no variables set this is the embedded default: SQLite under var/, Celery tasks run
-eagerly in-process, mail written to var/correo/ and shown at /dev/correo/ (DEBUG only).
+eagerly in-process, mail written to var/correo/ and shown at /dev/correo/ (DEBUG only). The
+full mode (docker-compose.yml) sets DATABASE_URL, REDIS_URL and EMAIL_HOST.
 """
 
 import os
@@ -166,7 +167,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "agents:login"
 
-SESSION_COOKIE_AGE = 30 * 60  # 30-minute idle timeout (OWASP ASVS 3.3.2)
+# 30-minute idle timeout: a session left open on a shared computer dies soon (OWASP ASVS 3.3.2).
+SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -266,17 +268,18 @@ AXES_VERBOSE = False
 # A locked-out login gets the same page as a wrong password: a guesser learns nothing.
 AXES_LOCKOUT_CALLABLE = "portal.views.lockout_response"
 AXES_USERNAME_CALLABLE = "portal.views.lockout_username"  # cut to the column's 255
+AXES_USERNAME_FORM_FIELD = "username"  # the login form's field in both portals
 
 # --- Product rules --------------------------------------------------------------------------
 REVIEW_SLA_BUSINESS_DAYS = 3
 TEMPORARY_PASSWORD_HOURS = int(os.environ.get("TEMPORARY_PASSWORD_HOURS", "72"))
-# How an approved agent gets a first password: the manual's expired temporary password
-# (default, 001 §3.7), or a single-use set-password link (OWASP ASVS 2.5.1 prefers it).
+# How an approved agent gets a first password: the agent manual's expired temporary password
+# (default), or a single-use set-password link, which puts no password in an email.
 AGENT_CREDENTIALS = os.environ.get("AGENT_CREDENTIALS", "temporary_password")
 if AGENT_CREDENTIALS not in {"temporary_password", "link"}:
     raise ImproperlyConfigured("AGENT_CREDENTIALS must be 'temporary_password' or 'link'.")
 CALL_CENTER_PHONE = os.environ.get("CALL_CENTER_PHONE", "01800-00MetLife (6385433)")
-# Passwords: maximum age, and how early home shows the "Reset de Contraseña" alert (001 §4).
+# Passwords: maximum age, and how early home shows the "Reset de Contraseña" alert.
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90"))
 PASSWORD_RESET_WARNING_DAYS = int(os.environ.get("PASSWORD_RESET_WARNING_DAYS", "10"))
 PASSWORD_RESET_TIMEOUT = 24 * 60 * 60  # "¿Olvidaste tu contraseña?" links live one day

@@ -7,10 +7,13 @@ identification messages) live with that flow's forms.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # --- Login ---------------------------------------------------------------------------------
 INVALID_LOGIN_USERNAME = _(
@@ -75,6 +78,6 @@ def code_wait(seconds: int) -> str:
     return str(CODE_WAIT) % {"when": when}
 
 
-def code_error(result: str) -> Promise:
+def code_error(result: str) -> StrOrPromise:
     """The text for a code check that did not pass (the value of a `portal.codes.Check`)."""
     return {"wrong": CODE_WRONG, "locked": CODE_LOCKED}.get(result, CODE_EXPIRED)

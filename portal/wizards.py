@@ -1,16 +1,49 @@
 """What both wizards (agent request, client registration) need on top of formtools."""
 
+from __future__ import annotations
+
 import hashlib
 import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from formtools.wizard.forms import ManagementForm
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def fingerprint(data: dict) -> str:
+
+class WizardSteps(Protocol):
+    """The part of formtools' `StepsHelper` (`wizard.steps`) the wizards use."""
+
+    @property
+    def all(self) -> list[str]: ...
+    @property
+    def current(self) -> str: ...
+    @property
+    def first(self) -> str: ...
+    @property
+    def last(self) -> str: ...
+    @property
+    def step1(self) -> int: ...
+
+
+class WizardStorage(Protocol):
+    """The part of formtools' session storage (`wizard.storage`) the wizards use."""
+
+    current_step: str | None
+    extra_data: dict[str, Any]  # what the wizard recorded: identities checked, codes sent
+
+    def get_step_data(self, step: str) -> QueryDict | None: ...
+    def reset(self) -> None: ...
+
+
+def fingerprint(data: dict[str, Any]) -> str:
     """A digest of what the person typed, to know a step was already checked as is."""
     plain = {k: str(v) for k, v in sorted(data.items())}
     return hashlib.sha256(json.dumps(plain).encode()).hexdigest()
@@ -23,26 +56,38 @@ class PortalWizardMixin:
     being `final_step`, the screen after `done`), the step's `steps_folder/<step>.html`,
     and the buttons Cancelar (`cancel_url_name`), Regresar, and `continue_label`.
 
-    Steps: formtools trusts the posted step (DESIGN, "Known traps"): a missing or junk
-    name answers 400 and a later one is processed as if the earlier steps were done. Here
-    either shows the first step not yet done, with `expired_message`; Regresar only goes
-    backwards.
+    Steps: formtools trusts the posted step: a missing or junk name answers 400 and a later
+    one is processed as if the earlier steps were done. Here either shows the first step not
+    yet done, with `expired_message`; Regresar only goes backwards.
     """
 
     template_name = "portal/wizard_step.html"
     url_name = ""
     cancel_url_name = ""
     steps_folder = ""
-    step_titles: dict = {}
+    step_titles: Mapping[str, StrOrPromise] = {}
     final_step = ""
-    continue_label = ""
-    expired_message = ""
+    continue_label: StrOrPromise = ""
+    expired_message: StrOrPromise = ""
+
+    if TYPE_CHECKING:  # what formtools' SessionWizardView (untyped) gives the mixin
+        request: HttpRequest
+        prefix: str
+        steps: WizardSteps
+        storage: WizardStorage
+
+        def get_form_list(self) -> dict[str, type[Form]]: ...
+        def get_form(
+            self, step: str | None = None, data: Any = None, files: Any = None
+        ) -> Form: ...
+        def render(self, form: Form | None = None, **kwargs: Any) -> HttpResponse: ...
 
     def step_template(self, step: str) -> str:
         return f"{self.steps_folder}/{step}.html"
 
-    def get_context_data(self, form, **kwargs):
-        context = super().get_context_data(form=form, **kwargs)
+    def get_context_data(self, form: Form, **kwargs: Any) -> dict[str, Any]:
+        # super() is the wizard view this mixin precedes.
+        context = super().get_context_data(form=form, **kwargs)  # type: ignore[misc]
         names = [*self.get_form_list(), self.final_step]
         current = self.steps.current
         context.update(
@@ -57,8 +102,8 @@ class PortalWizardMixin:
         )
         return context
 
-    def dispatch(self, request, *args, **kwargs):
-        return never_cache(super().dispatch)(request, *args, **kwargs)
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return never_cache(super().dispatch)(request, *args, **kwargs)  # type: ignore[misc]
 
     def first_incomplete_step(self) -> str:
         for step in self.steps.all:

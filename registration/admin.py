@@ -1,11 +1,20 @@
-"""Back-office for the policy mirror and client invitations (000 paso 7)."""
+"""Back-office for the policy mirror and client invitations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
 from .models import Person, PersonEmail, Policy, RegistrationKey
+
+if TYPE_CHECKING:
+    from portal.models import User
 
 
 class PolicyInline(admin.TabularInline):
@@ -22,11 +31,17 @@ class PersonEmailInline(admin.TabularInline):
 class RegistrationKeyInline(admin.TabularInline):
     model = RegistrationKey
     extra = 0
-    fields = ["email", "created_by", "created_at", "sent_at", "expires_at", "used_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "email",
+        "created_by",
+        "created_at",
+        "sent_at",
+        "expires_at",
+        "used_at",
+    )
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -40,12 +55,13 @@ class PersonAdmin(admin.ModelAdmin):
     actions = ["send_invitation"]
 
     @admin.action(description=_("Enviar invitación de registro"))
-    def send_invitation(self, request, queryset):
+    def send_invitation(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
         sent = skipped_registered = skipped_no_email = 0
         base_url = request.build_absolute_uri("/")
         for person in queryset:
             try:
-                services.invite(person, by=request.user, base_url=base_url)
+                # Admin actions are only run by signed-in staff.
+                services.invite(person, by=cast("User", request.user), base_url=base_url)
             except services.AlreadyRegistered:
                 skipped_registered += 1
             except services.NoEmailOnFile:
@@ -105,5 +121,5 @@ class RegistrationKeyAdmin(admin.ModelAdmin):
                        "used_at"]  # fmt: skip
     exclude = ["key_hash"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

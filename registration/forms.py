@@ -1,11 +1,14 @@
-"""The client registration wizard's and portal's forms, with the guide's texts (000)."""
+"""The client registration wizard's forms, with the client guide's texts."""
 
 from __future__ import annotations
+
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from portal import ratelimit, texts
@@ -25,7 +28,8 @@ POLICY_HELP = _(
 )
 
 
-def already_registered_message():
+def already_registered_message() -> SafeString:
+    """The "already registered" error, with links to the login and the password reset."""
     return format_html(
         '{} <a href="{}">{}</a> {} <a href="{}">{}</a>.',
         _("Ya tienes una cuenta en el portal de clientes."),
@@ -38,25 +42,32 @@ def already_registered_message():
 
 
 class _IdentifyBase(forms.Form):
-    """Identification is checked once; `verified` (from wizard storage) lets the final
-    re-validation pass without counting another attempt (DESIGN, "Known traps")."""
+    """Identification is checked once; `verified` (from wizard storage) lets formtools' final
+    re-validation of every step pass without counting another attempt."""
 
-    def __init__(self, *args, client_ip: str = "", verified: dict | None = None, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        client_ip: str = "",
+        verified: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.client_ip = client_ip
         self.verified = verified or {}
         self.person: Person | None = None
         self.invitation: RegistrationKey | None = None
 
-    def identify(self, data: dict) -> None:
+    def identify(self, data: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         if self.verified.get("fp") == fingerprint(data):
-            self.person = Person.objects.filter(pk=self.verified.get("person")).first()
+            self.person = Person.objects.filter(pk=self.verified["person"]).first()
             if self.verified.get("invitation"):
                 self.invitation = RegistrationKey.objects.filter(
                     pk=self.verified["invitation"]
@@ -75,7 +86,7 @@ class _IdentifyBase(forms.Form):
 
 
 class IdentifyForm(_IdentifyBase):
-    """000 paso 2: "Aún no estoy registrado"."""
+    """ "Aún no estoy registrado": policy number, name, surname and birth date."""
 
     numero_poliza = forms.CharField(
         label=_("Número de póliza"), max_length=30, help_text=POLICY_HELP
@@ -90,7 +101,7 @@ class IdentifyForm(_IdentifyBase):
         error_messages={"invalid": _("Escribe la fecha de nacimiento como dd/mm/aaaa.")},
     )
 
-    def identify(self, data):
+    def identify(self, data: dict[str, Any]) -> None:
         self.person = services.identify_by_policy(
             data["numero_poliza"],
             data["nombre"],
@@ -101,7 +112,7 @@ class IdentifyForm(_IdentifyBase):
 
 
 class IdentifyKeyForm(_IdentifyBase):
-    """000 paso 7: "Recibí un correo para registrarme"."""
+    """ "Recibí un correo para registrarme": the invitation's key and a policy number."""
 
     clave_registro = forms.CharField(
         label=_("Clave de registro"),
@@ -112,14 +123,14 @@ class IdentifyKeyForm(_IdentifyBase):
         label=_("Número de póliza"), max_length=30, help_text=POLICY_HELP
     )
 
-    def identify(self, data):
+    def identify(self, data: dict[str, Any]) -> None:
         self.person, self.invitation = services.identify_by_key(
             data["clave_registro"], data["numero_poliza"], ip=self.client_ip
         )
 
 
 class ProductsForm(forms.Form):
-    """000 paso 3: choose the email that will be the username."""
+    """Choose the email that will be the username: one on file, or a new one typed twice."""
 
     email_choice = forms.ChoiceField(
         label=_(
@@ -139,16 +150,18 @@ class ProductsForm(forms.Form):
         label=_("Repite el nuevo correo"), max_length=254, required=False
     )
 
-    def __init__(self, *args, person: Person | None = None, **kwargs):
+    def __init__(self, *args: Any, person: Person | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.person = person
         emails = list(person.emails.values_list("email", flat=True)) if person else []
-        self.fields["email_choice"].choices = [(e, e) for e in emails]
+        field = cast(forms.ChoiceField, self.fields["email_choice"])
+        field.choices = [(e, e) for e in emails]
         if not emails:
             del self.fields["email_choice"]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         if self.person is not None and self.person.user_id is not None:
@@ -171,8 +184,8 @@ class ProductsForm(forms.Form):
         return data
 
 
-class TokenForm(forms.Form):
-    """000 paso 4: the 6-digit code sent to the chosen email."""
+class RegistrationCodeForm(forms.Form):
+    """The 6-digit code sent to the chosen email."""
 
     code = forms.CharField(
         label=_("Código de confirmación (token)"),
@@ -183,15 +196,21 @@ class TokenForm(forms.Form):
     )
 
     def __init__(
-        self, *args, person: Person | None = None, email: str = "", verified=False, **kwargs
-    ):
+        self,
+        *args: Any,
+        person: Person | None = None,
+        email: str = "",
+        verified: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.person = person
         self.email = email
         self.verified = verified
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.errors or self.verified:
             # Checked once already: the final re-validation must not use the code again.
             return data

@@ -1,6 +1,7 @@
 """The policy mirror (read-only copy of the insurer's policies) and client invitations."""
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -11,7 +12,7 @@ INVITATION_LIFETIME = timedelta(days=30)
 
 
 class Person(models.Model):
-    """A policyholder, identified by RFC (000 paso 2)."""
+    """A policyholder, identified by RFC."""
 
     rfc = models.CharField(_("R.F.C."), max_length=13, unique=True)
     nombre = models.CharField(_("nombre"), max_length=100)
@@ -43,7 +44,7 @@ class Person(models.Model):
 
 
 class Policy(models.Model):
-    """A product the person holds (000 paso 3, "listado de todos los productos")."""
+    """A product the person holds, listed when they choose their email."""
 
     numero_poliza = models.CharField(_("número de póliza"), max_length=30, unique=True)
     producto = models.CharField(_("producto"), max_length=200)
@@ -63,7 +64,7 @@ class Policy(models.Model):
 
 
 class PersonEmail(models.Model):
-    """An email the insurer has on file for the person (000 paso 3, the list to choose from)."""
+    """An email the insurer has on file for the person: the registration offers them."""
 
     person = models.ForeignKey(
         Person, on_delete=models.CASCADE, related_name="emails", verbose_name=_("cliente")
@@ -83,7 +84,7 @@ class PersonEmail(models.Model):
 
 
 class RegistrationKey(models.Model):
-    """An invitation's "clave de registro" (000 paso 7). Only its HMAC is kept.
+    """An invitation's "clave de registro". Only its HMAC is kept.
 
     The row is created when back-office sends the invitation; the key itself is generated
     when the email is delivered (`registration.services.generate_key_for_email`).
@@ -118,7 +119,7 @@ class RegistrationKey(models.Model):
     def __str__(self) -> str:
         return f"{self.person} · {self.email}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.expires_at is None:
             self.expires_at = timezone.now() + INVITATION_LIFETIME
         super().save(*args, **kwargs)

@@ -1,4 +1,4 @@
-"""Loading the policy mirror from the insurer's CSV export (DESIGN, "Source data").
+"""Loading the policy mirror from the insurer's CSV export.
 
 `read_policies_csv` is the one place that knows the CSV; a live policy API can replace it by
 returning the same `PolicyRecord`s. `import_policies` upserts them, all or nothing.
@@ -14,10 +14,11 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Model
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.mx import rfc as rfc_number
 
-from portal.csv_import import ImportFailed
+from portal.csv_import import ImportFailed, max_length
 
 from .models import Person, PersonEmail, Policy
 
@@ -49,10 +50,10 @@ def normalize_policy_number(value: str) -> str:
 
 def _column_limits() -> dict[str, int]:
     """The longest value each column may hold: its model field's max_length."""
-    models = {"numero_poliza": Policy, "producto": Policy, "estatus": Policy}
+    models: dict[str, type[Model]] = {c: Policy for c in ["numero_poliza", "producto", "estatus"]}
     models.update({c: Person for c in ["rfc", "nombre", "apellido_paterno", "apellido_materno"]})
     models["email"] = PersonEmail
-    return {c: model._meta.get_field(c).max_length for c, model in models.items()}
+    return {c: max_length(model, c) for c, model in models.items()}
 
 
 def read_policies_csv(stream: io.TextIOBase) -> list[PolicyRecord]:
@@ -100,7 +101,7 @@ def read_policies_csv(stream: io.TextIOBase) -> list[PolicyRecord]:
                 f"numero_poliza {numero} repetido (ya en la línea {policy_lines[numero]})"
             )
         policy_lines.setdefault(numero, line)
-        if problems:
+        if problems or birth is None:  # no birth date is one of the problems
             errors.append(f"línea {line}: " + "; ".join(problems))
             continue
         person = (values["nombre"], values["apellido_paterno"], values["apellido_materno"], birth)

@@ -1,11 +1,13 @@
-"""Client registration decisions (000 pasos 1–7): identify, verify an email, issue an account,
-set-password links and invitations. Plain functions; the views and the admin call them."""
+"""Client registration decisions: identify a policyholder (by policy data or an invitation's
+key), verify an email, issue an account with a set-password link, and invitations. Plain
+functions; the views and the admin call them."""
 
 from __future__ import annotations
 
 import secrets
 import unicodedata
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -20,9 +22,11 @@ from portal.accounts.services import email_in_use, queue_password_link
 from .models import INVITATION_LIFETIME, Person, PersonEmail, Policy, RegistrationKey
 from .policies import normalize_policy_number
 
+if TYPE_CHECKING:
+    from notifications.models import OutboxEmail
+    from portal.models import User
+
 CODE_PURPOSE = "client-registration"
-EMAIL_CHANGE_PURPOSE = "client-email-change"
-LINK_LIMIT_PER_HOUR = 3
 KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read from an email
 KEY_LENGTH = 12
 
@@ -36,7 +40,7 @@ class NoMatch(IdentificationError):
 
 
 class AlreadyRegistered(IdentificationError):
-    pass
+    """The person already has a client account."""
 
 
 class EmailTaken(Exception):
@@ -44,10 +48,10 @@ class EmailTaken(Exception):
 
 
 class NoEmailOnFile(Exception):
-    pass
+    """The insurer has no email for the person: an invitation cannot be sent."""
 
 
-# --- identify (000 pasos 2 and 7) ----------------------------------------------------------
+# --- identify: by policy data, or by an invitation's key ------------------------------------
 def normalize_name(value: str) -> str:
     """Case, accents and extra spaces do not matter: "  José  Núñez" is "jose nunez"."""
     decomposed = unicodedata.normalize("NFKD", value or "")
@@ -56,13 +60,14 @@ def normalize_name(value: str) -> str:
 
 
 def normalize_key(value: str) -> str:
+    """A registration key as typed, without dashes or spaces, upper-case."""
     return "".join(c for c in (value or "").upper() if c.isalnum())
 
 
 def identify_by_policy(
     numero_poliza: str, nombre: str, apellido_paterno: str, fecha_nacimiento: date, *, ip: str
 ) -> Person:
-    """000 paso 2: the person holding the policy, if name, surname and birth date match.
+    """The person holding the policy, if name, surname and birth date match.
     Failures count per IP and per policy number (RATE_LIMITS["identify_client"])."""
     numero = normalize_policy_number(numero_poliza)
 
@@ -91,7 +96,7 @@ def _key_hash(key: str) -> str:
 
 
 def identify_by_key(key: str, numero_poliza: str, *, ip: str) -> tuple[Person, RegistrationKey]:
-    """000 paso 7: the invited person, if the key is theirs, unused, unexpired, and they hold
+    """The invited person, if the key is theirs, unused, unexpired, and they hold
     the policy. Failures count as in `identify_by_policy`."""
     numero = normalize_policy_number(numero_poliza)
     digest = _key_hash(key)
@@ -118,13 +123,13 @@ def identify_by_key(key: str, numero_poliza: str, *, ip: str) -> tuple[Person, R
     return invitation.person, invitation
 
 
-# --- products and email (000 paso 3) -------------------------------------------------------
+# --- products and email ----------------------------------------------------------------------
 def email_taken(email: str, person: Person | None = None) -> bool:
     """True when `email` already identifies an account other than `person`'s."""
     return email_in_use(email, by_other_than=person.user if person is not None else None)
 
 
-# --- token (000 paso 4) --------------------------------------------------------------------
+# --- the code that verifies the email --------------------------------------------------------
 def send_registration_code(person: Person, email: str) -> None:
     """Email a 6-digit code for `email`; raises codes.SendRefused during the cooldown."""
     codes.send_code(
@@ -133,15 +138,19 @@ def send_registration_code(person: Person, email: str) -> None:
 
 
 def check_registration_code(person: Person, email: str, code: str) -> codes.Check:
+    """Check the code sent for (`person`, `email`); a success uses it up."""
     return codes.check_code(CODE_PURPOSE, f"person:{person.pk}", email, code)
 
 
 def seconds_until_next_code(email: str) -> int:
+    """0 when a new code may be sent to `email` now."""
     return codes.seconds_until_next_send(email)
 
 
-# --- the account (000 paso 5) --------------------------------------------------------------
-def register_client(person_id: int, email: str, *, base_url: str, invitation_id: int | None = None):
+# --- the account -----------------------------------------------------------------------------
+def register_client(
+    person_id: int, email: str, *, base_url: str, invitation_id: int | None = None
+) -> User:
     """Create the client's account (username = email, no usable password yet), link it to
     the person, spend the invitation and queue the "aquí" email. All or nothing.
 
@@ -186,8 +195,8 @@ def register_client(person_id: int, email: str, *, base_url: str, invitation_id:
     return user
 
 
-# --- invitations (000 paso 7) --------------------------------------------------------------
-def invite(person: Person, *, by, base_url: str) -> RegistrationKey:
+# --- invitations -----------------------------------------------------------------------------
+def invite(person: Person, *, by: User, base_url: str) -> RegistrationKey:
     """Email the person a registration key; the key is generated at send time."""
     if person.user_id is not None:
         raise AlreadyRegistered()
@@ -210,7 +219,7 @@ def invite(person: Person, *, by, base_url: str) -> RegistrationKey:
     return invitation
 
 
-def generate_key_for_email(outbox_email) -> dict:
+def generate_key_for_email(outbox_email: OutboxEmail) -> dict[str, Any]:
     """Outbox secret provider: make the key now and keep only its HMAC."""
     invitation = RegistrationKey.objects.select_for_update().get(
         pk=outbox_email.context["invitation_id"]

@@ -3,7 +3,7 @@ from django.urls import path
 from portal.accounts.urls import account_urlpatterns
 
 from . import views
-from .accounts import ACCOUNT_PATHS, CLIENTS
+from .accounts import CLIENTS
 
 app_name = "registration"
 
@@ -13,5 +13,5 @@ urlpatterns = [
     path("registro/clave/", views.KeyRegistrationWizard.as_view(), name="register_key"),
     path("registro/cancelar/", views.cancel, name="cancel"),
     path("registro/listo/", views.registered, name="registered"),
-    *account_urlpatterns(CLIENTS, ACCOUNT_PATHS),
+    *account_urlpatterns(CLIENTS),
 ]

@@ -1,12 +1,20 @@
-"""Client pages: login, the registration wizard (000 pasos 1–7), set password, "Mis productos".
+"""Client pages: the registration wizards (by policy data, or by an invitation's key), the
+confirmation screen and "Mis productos". The account pages (login, set password, email) are
+`portal.accounts` configured by `registration.accounts.CLIENTS`.
 
-formtools trusts the posted step and re-validates every step in `render_done`
-(DESIGN, "Known traps"): `post` only accepts the current step or an earlier one; the
-identification and the code are checked once and recorded in the wizard's storage; the
-account is created only in `done`. No password ever goes through the wizard.
+formtools trusts the posted step and re-validates every step in `render_done`: `post` only
+accepts the current step or an earlier one; the identification and the code are checked
+once and recorded in the wizard's storage; the account is created only in `done`. No
+password ever goes through the wizard.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
 from django.contrib import messages
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -20,56 +28,61 @@ from . import forms, services
 from .accounts import CLIENTS
 from .models import Person
 
+if TYPE_CHECKING:
+    from portal.models import User
+
+    from .models import RegistrationKey
+
 STEP_TITLES = {
-    "identificacion": gettext_lazy("Identificación"),
-    "productos": gettext_lazy("Productos y correo electrónico"),
-    "token": gettext_lazy("Código de confirmación"),
-    "confirmacion": gettext_lazy("Confirmación"),
+    "identify": gettext_lazy("Identificación"),
+    "products": gettext_lazy("Productos y correo electrónico"),
+    "code": gettext_lazy("Código de confirmación"),
+    "confirmation": gettext_lazy("Confirmación"),
 }
 IDENTITY = "identity"  # {"fp", "person", "invitation"}: identification checked once
-EMAIL = "email"  # the email chosen in "productos"
+EMAIL = "email"  # the email chosen in "products"
 CODE_SENT = "code_sent"  # {"person", "email"}: a code was sent for this pair
 VERIFIED = "verified"  # {"person", "email"}: the code was right for this pair
 REGISTERED = "client_registered"  # session: email shown on the confirmation screen
 
 
-def _base_url(request) -> str:
+def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
 
 
-# --- the wizard (000 pasos 2–5) ----------------------------------------------------------------
+# --- the wizard ----------------------------------------------------------------------------------
 class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
-    """ "Aún no estoy registrado": policy data, products and email, token."""
+    """ "Aún no estoy registrado": policy data, products and email, code."""
 
     form_list = [
-        ("identificacion", forms.IdentifyForm),
-        ("productos", forms.ProductsForm),
-        ("token", forms.TokenForm),
+        ("identify", forms.IdentifyForm),
+        ("products", forms.ProductsForm),
+        ("code", forms.RegistrationCodeForm),
     ]
     template_name = "registration/wizard_step.html"
-    identify_template = "registration/steps/identificacion.html"
+    identify_template = "registration/steps/identify.html"
     url_name = "registration:register"
     cancel_url_name = "registration:cancel"
     steps_folder = "registration/steps"
     step_titles = STEP_TITLES
-    final_step = "confirmacion"
+    final_step = "confirmation"
     continue_label = gettext_lazy("SIGUIENTE")
     expired_message = gettext_lazy(
         "Tu sesión de registro expiró o cambió. Continúa desde este paso."
     )
 
     # --- storage helpers ----------------------------------------------------------------
-    def _extra(self, key, default=None):
+    def _extra(self, key: str, default: Any = None) -> Any:
         return self.storage.extra_data.get(key, default)
 
-    def _set_extra(self, **values):
+    def _set_extra(self, **values: Any) -> None:
         self.storage.extra_data = {**self.storage.extra_data, **values}
 
     def _person(self) -> Person | None:
         identity = self._extra(IDENTITY)
         return Person.objects.filter(pk=identity["person"]).first() if identity else None
 
-    def _pair(self) -> dict | None:
+    def _pair(self) -> dict[str, Any] | None:
         identity, email = self._extra(IDENTITY), self._extra(EMAIL)
         return {"person": identity["person"], "email": email} if identity and email else None
 
@@ -84,26 +97,26 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
     def restart_step(self) -> str:
         return super().restart_step() if self._extra(IDENTITY) else self.steps.first
 
-    def post(self, *args, **kwargs):
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         refused = self.guard_post()
         if refused:
             return refused
-        resend = self.request.POST.get("reenviar") and self.steps.current == "token"
+        resend = self.request.POST.get("resend") and self.steps.current == "code"
         if resend and not self.request.POST.get("wizard_goto_step"):
             self._send_code(force=True)
-            return self.render(self.get_form(step="token"))
+            return self.render(self.get_form(step="code"))
         return super().post(*args, **kwargs)
 
     # --- forms --------------------------------------------------------------------------
-    def get_form_kwargs(self, step=None):
-        if step == "identificacion":
+    def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        if step == "identify":
             return {
                 "client_ip": ratelimit.client_ip(self.request),
                 "verified": self._extra(IDENTITY),
             }
-        if step == "productos":
+        if step == "products":
             return {"person": self._person()}
-        if step == "token":
+        if step == "code":
             pair = self._pair()
             return {
                 "person": self._person(),
@@ -112,23 +125,29 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
             }
         return {}
 
-    def process_step(self, form):
+    def _identified(self, form: Form) -> tuple[Person, RegistrationKey | None]:
+        """The person (and invitation) that a valid identification form found."""
+        identify = cast("forms.IdentifyForm | forms.IdentifyKeyForm", form)
+        return cast(Person, identify.person), identify.invitation
+
+    def process_step(self, form: Form) -> QueryDict:
         step = self.steps.current
-        if step == "identificacion":
+        if step == "identify":
+            person, invitation = self._identified(form)
             identity = {
                 "fp": forms.fingerprint(form.cleaned_data),
-                "person": form.person.pk,
-                "invitation": form.invitation.pk if form.invitation else None,
+                "person": person.pk,
+                "invitation": invitation.pk if invitation else None,
             }
             if identity != self._extra(IDENTITY):
                 self.storage.extra_data = {IDENTITY: identity}
-        elif step == "productos":
+        elif step == "products":
             self._set_extra(**{EMAIL: form.cleaned_data["email"]})
-        elif step == "token":
+        elif step == "code":
             self._set_extra(**{VERIFIED: self._pair()})
         return super().process_step(form)
 
-    # --- the code (000 paso 4) ----------------------------------------------------------
+    # --- the code that verifies the email ----------------------------------------------
     def _send_code(self, *, force: bool = False) -> None:
         """Send a code for the chosen email unless one was already sent for it."""
         pair, person = self._pair(), self._person()
@@ -144,49 +163,51 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
         self._set_extra(**{CODE_SENT: pair})
         messages.info(self.request, str(texts.CODE_SENT) % {"email": pair["email"]})
 
-    def render(self, form=None, **kwargs):
-        if self.steps.current == "token" and self._extra(VERIFIED) != self._pair():
+    def render(self, form: Form | None = None, **kwargs: Any) -> HttpResponse:
+        if self.steps.current == "code" and self._extra(VERIFIED) != self._pair():
             self._send_code()
         return super().render(form or self.get_form(), **kwargs)
 
     def step_template(self, step: str) -> str:
-        return self.identify_template if step == "identificacion" else super().step_template(step)
+        return self.identify_template if step == "identify" else super().step_template(step)
 
-    def get_context_data(self, form, **kwargs):
+    def get_context_data(self, form: Form, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(form=form, **kwargs)
         current = self.steps.current
-        if current == "productos":
+        if current == "products":
             person = self._person()
             context["policies"] = person.policies.all() if person else []
-        if current == "token":
+        if current == "code":
             email = self._extra(EMAIL, "")
             context["email"] = email
             context["wait_seconds"] = services.seconds_until_next_code(email) if email else 0
         return context
 
-    # --- the end (000 paso 5) -----------------------------------------------------------
-    def done(self, form_list, form_dict, **kwargs):
-        identify = form_dict["identificacion"]
-        email = form_dict["productos"].cleaned_data["email"]
-        pair = {"person": identify.person.pk, "email": email}
+    # --- the end: the account ----------------------------------------------------------
+    def done(
+        self, form_list: list[Form], form_dict: dict[str, Form], **kwargs: Any
+    ) -> HttpResponse:
+        person, invitation = self._identified(form_dict["identify"])
+        email = form_dict["products"].cleaned_data["email"]
+        pair = {"person": person.pk, "email": email}
         if (
             self._extra(VERIFIED) != pair
             or self._extra(IDENTITY, {}).get("person") != pair["person"]
         ):
             # The email changed in another tab after the code was checked: a new code.
-            self.storage.current_step = "token"
+            self.storage.current_step = "code"
             self._set_extra(**{EMAIL: email})
-            return self.render(self.get_form(step="token"))
+            return self.render(self.get_form(step="code"))
         try:
             user = services.register_client(
-                identify.person.pk,
+                person.pk,
                 email,
                 base_url=_base_url(self.request),
-                invitation_id=identify.invitation.pk if identify.invitation else None,
+                invitation_id=invitation.pk if invitation else None,
             )
         except services.EmailTaken:
-            self.storage.current_step = "productos"
-            form = self.get_form(step="productos", data=self.storage.get_step_data("productos"))
+            self.storage.current_step = "products"
+            form = self.get_form(step="products", data=self.storage.get_step_data("products"))
             if form.is_valid():  # else the form itself already says the email is taken
                 form.add_error(None, texts.EMAIL_TAKEN)
             return self.render(form)
@@ -200,22 +221,22 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
 
 
 class KeyRegistrationWizard(ClientRegistrationWizard):
-    """ "Recibí un correo para registrarme" (000 paso 7): key and policy, then from paso 3."""
+    """ "Recibí un correo para registrarme": key and policy, then the same steps."""
 
     form_list = [
-        ("identificacion", forms.IdentifyKeyForm),
-        ("productos", forms.ProductsForm),
-        ("token", forms.TokenForm),
+        ("identify", forms.IdentifyKeyForm),
+        ("products", forms.ProductsForm),
+        ("code", forms.RegistrationCodeForm),
     ]
-    identify_template = "registration/steps/identificacion_clave.html"
+    identify_template = "registration/steps/identify_key.html"
     url_name = "registration:register_key"
     key_placeholder = "********"
 
-    def process_step(self, form):
+    def process_step(self, form: Form) -> QueryDict:
         data = super().process_step(form)
-        if self.steps.current == "identificacion":
-            # formtools keeps the posted step in the session: not the key, a secret (issue 5
-            # §6). The identity was checked once; its fingerprint now matches the placeholder.
+        if self.steps.current == "identify":
+            # formtools keeps the posted step in the session: a placeholder there, not the key,
+            # a secret. The identity was checked once; its fingerprint now matches the placeholder.
             data = data.copy()
             data[f"{self.get_form_prefix()}-clave_registro"] = self.key_placeholder
             identity = self._extra(IDENTITY)
@@ -225,7 +246,7 @@ class KeyRegistrationWizard(ClientRegistrationWizard):
 
 
 @never_cache
-def cancel(request):
+def cancel(request: HttpRequest) -> HttpResponse:
     """Cancelar: forget both wizards' data and return to the login page."""
     for wizard in (ClientRegistrationWizard, KeyRegistrationWizard):
         request.session.pop(f"wizard_{normalize_name(wizard.__name__)}", None)
@@ -233,8 +254,8 @@ def cancel(request):
 
 
 @never_cache
-def registered(request):
-    """000 paso 5: confirmation screen (after the redirect, so a reload creates nothing)."""
+def registered(request: HttpRequest) -> HttpResponse:
+    """The confirmation screen (after the redirect, so a reload creates nothing)."""
     email = request.session.get(REGISTERED)
     if not email:
         return redirect("registration:login")
@@ -244,15 +265,16 @@ def registered(request):
         "step_titles": list(STEP_TITLES.items()),
         "step_number": len(names),
         "step_total": len(names),
-        "step_title": STEP_TITLES["confirmacion"],
+        "step_title": STEP_TITLES["confirmation"],
     }
     return render(request, "registration/registered.html", context)
 
 
 # --- "Mis productos" ----------------------------------------------------------------------------
 @account_required(CLIENTS)
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     """ "Mis productos"."""
-    person = Person.objects.filter(user=request.user).first()
+    user = cast("User", request.user)  # account_required let only clients in
+    person = Person.objects.filter(user=user).first()
     policies = person.policies.all() if person else []
     return render(request, "registration/home.html", {"person": person, "policies": policies})

@@ -156,31 +156,31 @@ class RequestWizard:
             "rfc": agent.rfc,
             **overrides,
         }
-        return self.post("identificar", data)
+        return self.post("identify", data)
 
     def choose_channels(self, agent, names=None):
         channels = agent.channels.all()
         if names is not None:
             channels = channels.filter(name__in=names)
-        return self.post("canales", {"channels": [str(c.pk) for c in channels]})
+        return self.post("channels", {"channels": [str(c.pk) for c in channels]})
 
     def choose_role(self, code="AGENTE"):
         from agents.models import Role
 
-        return self.post("rol", {"role": str(Role.objects.get(code=code).pk)})
+        return self.post("role", {"role": str(Role.objects.get(code=code).pk)})
 
     @staticmethod
     def captcha_answer(response) -> tuple[str, str]:
         """The challenge shown on the page and its answer, read from the captcha store."""
         from captcha.models import CaptchaStore
 
-        hashkey = re.search(r'name="envio-captcha_0" value="([0-9a-f]+)"', response.text).group(1)
+        hashkey = re.search(r'name="submit-captcha_0" value="([0-9a-f]+)"', response.text).group(1)
         return hashkey, CaptchaStore.objects.get(hashkey=hashkey).response
 
     def send(self, response, email="xsoto@ejemplo.test", confirmation=None, answer=None):
         hashkey, right = self.captcha_answer(response)
         return self.post(
-            "envio",
+            "submit",
             {
                 "email": email,
                 "email_confirmation": email if confirmation is None else confirmation,
@@ -189,7 +189,7 @@ class RequestWizard:
             },
         )
 
-    def walk_to_envio(self, agent):
+    def walk_to_submit(self, agent):
         self.start()
         self.identify(agent)
         self.choose_channels(agent)
@@ -225,10 +225,10 @@ class ClientWizard:
             "fecha_nacimiento": person.fecha_nacimiento.isoformat(),
             **overrides,
         }
-        return self.post("identificacion", data)
+        return self.post("identify", data)
 
     def identify_with_key(self, key, numero_poliza):
-        return self.post("identificacion", {"clave_registro": key, "numero_poliza": numero_poliza})
+        return self.post("identify", {"clave_registro": key, "numero_poliza": numero_poliza})
 
     def choose_email(self, email=None, new=None, again=None):
         data = {}
@@ -237,13 +237,13 @@ class ClientWizard:
         if new is not None:
             data["new_email"] = new
             data["new_email_confirmation"] = new if again is None else again
-        return self.post("productos", data)
+        return self.post("products", data)
 
     def enter_code(self, code):
-        return self.post("token", {"code": code})
+        return self.post("code", {"code": code})
 
     def resend(self):
-        return self.post("token", {"code": ""}, reenviar="1")
+        return self.post("code", {"code": ""}, resend="1")
 
     def back(self, from_step, to_step):
         return self.post(from_step, {}, wizard_goto_step=to_step)

@@ -1,4 +1,4 @@
-"""The "Revisores" group: back-office staff who review agent access requests (issue 3)."""
+"""The "Revisores" group: back-office staff who review agent access requests."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations

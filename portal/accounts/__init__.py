@@ -18,6 +18,8 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from portal.models import User
 
 
@@ -26,25 +28,42 @@ class AccountConfig:
     """How one portal's accounts behave."""
 
     user_kind: str  # the `User.Kind` that signs in here; nobody else does
-    namespace: str  # URL namespace of the portal's account URLs (`account_urlpatterns`)
+    # The portal's app: its URL namespace, and its templates' folder, which holds
+    # `base.html` (the layout, with a `page` block) and `login.html` (extending
+    # portal/account/login.html with the portal's own links). `<namespace>:home` is where a
+    # signed-in user lands.
+    namespace: str
     display_name: str  # "Agentes", "Clientes": named in emails
-    base_template: str  # the layout account pages extend: it has a `page` block
-    login_title: str  # the login page's heading
-    login_template: str  # extends portal/account/login.html with the portal's own links
-    home_url_name: str  # where a signed-in user lands
-    account_url_name: str  # where the user manages the account (email, password)
-    # The username is the email: login asks for it, and an email change renames the user.
+    # Where the user manages the account (email, password), when not the home page.
+    account_page: str = "home"
+    # The username is the email: login asks for it, and an email change renames the user,
+    # so it asks for the password first.
     login_by_email: bool = False
-    email_change_needs_password: bool = False
-    # Temporary passwords (already expired) and a maximum age force "Cambio de contraseña".
-    expires_passwords: bool = False
-    # Contact data must be confirmed at the first entry (a verified new email counts).
-    confirms_contact: bool = False
+    # The agent manual's rules: a temporary (already expired) password or one past its
+    # maximum age only opens "Cambio de contraseña", and contact data (email, phone) must be
+    # confirmed at the first entry, where a verified new email counts.
+    first_entry_checks: bool = False
     # Called inside the transaction that gives the user a new email.
     email_changed: Callable[[User, str], None] | None = field(default=None, compare=False)
 
     def url_name(self, name: str) -> str:
         return f"{self.namespace}:{name}"
+
+    @property
+    def base_template(self) -> str:
+        return f"{self.namespace}/base.html"
+
+    @property
+    def login_template(self) -> str:
+        return f"{self.namespace}/login.html"
+
+    @property
+    def home_url_name(self) -> str:
+        return self.url_name("home")
+
+    @property
+    def account_url_name(self) -> str:
+        return self.url_name(self.account_page)
 
     def normalize_username(self, username: str) -> str:
         """Emails are kept lower-case; generated usernames (SPXA1522) upper-case."""
@@ -59,7 +78,7 @@ def configs() -> dict[str, AccountConfig]:
     return {config.user_kind: config for config in loaded}
 
 
-def config_for(user: User | None) -> AccountConfig | None:
+def config_for(user: User | AnonymousUser | None) -> AccountConfig | None:
     """The configuration of the portal `user` belongs to (None for staff and anonymous)."""
     if user is None or not user.is_authenticated:
         return None

@@ -49,7 +49,7 @@ class LoginForm(auth_forms.AuthenticationForm):
     def clean_username(self) -> str:
         return self.config.normalize_username(self.cleaned_data.get("username") or "")
 
-    def confirm_login_allowed(self, user: User) -> None:  # type: ignore[override]
+    def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
         if user.kind != self.config.user_kind:
             raise self.get_invalid_login_error()
@@ -184,7 +184,7 @@ class EmailChangeForm(EmailTypedTwiceMixin):
     def __init__(self, *args: Any, user: User, config: AccountConfig, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        if not config.email_change_needs_password:
+        if not config.login_by_email:  # changing the login name asks for the password
             del self.fields["password"]
 
     def clean_password(self) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import resolve_url
 from django.views.decorators.cache import never_cache
 
@@ -53,7 +53,7 @@ class AccountRequiredMixin:
     config: AccountConfig = None  # type: ignore[assignment]  # given to as_view()
     request: HttpRequest
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         return refused(request, self.config) or super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
     @property

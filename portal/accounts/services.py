@@ -66,7 +66,7 @@ def password_expires_at(user: User) -> datetime | None:
     """When the chosen password reaches `PASSWORD_MAX_AGE_DAYS` (None: it does not expire)."""
     config = config_for(user)
     max_age = settings.PASSWORD_MAX_AGE_DAYS
-    if config is None or not config.expires_passwords or not max_age:
+    if config is None or not config.first_entry_checks or not max_age:
         return None
     if user.password_changed_at is None:
         return None

@@ -1,38 +1,35 @@
-"""Mount the account pages in a portal's URLconf, under the portal's own paths."""
+"""The account pages, mounted in each portal's URLconf under the same paths."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, path
+from django.views import View
 
 from . import AccountConfig, views
 
-# URL name → view. The names are the same in every portal's namespace.
-PAGES: dict[str, type] = {
-    "login": views.LoginView,
-    "logout": views.LogoutView,
-    "password_change": views.PasswordChangeView,
-    "email_change": views.EmailChangeView,
-    "email_confirm": views.EmailChangeConfirmView,
-    "phone_change": views.PhoneChangeView,
-    "confirm_contact": views.ConfirmContactView,
-    "password_reset": views.PasswordResetView,
-    # Before the link's pattern: "<uidb64>/<token>/" would match these paths too.
-    "password_reset_done": views.PasswordResetDoneView,
-    "password_reset_complete": views.PasswordResetCompleteView,
-    "password_reset_confirm": views.SetPasswordView,
+# URL name → (path, view); the names are the same in every portal's namespace.
+PAGES: dict[str, tuple[str, type[View]]] = {
+    "login": ("ingresar/", views.LoginView),
+    "logout": ("salir/", views.LogoutView),
+    "password_change": ("contrasena/cambiar/", views.PasswordChangeView),
+    "password_reset": ("contrasena/olvide/", views.PasswordResetView),
+    # Before the link's pattern: "contrasena/<uidb64>/<token>/" would match these paths too.
+    "password_reset_done": ("contrasena/olvide/enviado/", views.PasswordResetDoneView),
+    "password_reset_complete": ("contrasena/lista/", views.PasswordResetCompleteView),
+    "password_reset_confirm": ("contrasena/<uidb64>/<token>/", views.SetPasswordView),
+    "email_change": ("correo/cambiar/", views.EmailChangeView),
+    "email_confirm": ("correo/cambiar/codigo/", views.EmailChangeConfirmView),
+}
+# Only in portals that have the user confirm contact data at the first entry.
+CONTACT_PAGES: dict[str, tuple[str, type[View]]] = {
+    "phone_change": ("telefono/cambiar/", views.PhoneChangeView),
+    "confirm_contact": ("datos-de-contacto/", views.ConfirmContactView),
 }
 
 
-def account_urlpatterns(config: AccountConfig, paths: dict[str, str]) -> list[URLPattern]:
-    """The pages named in `paths` (URL name → route) for `config`'s portal. Every portal
-    mounts login, logout, the password pages and the email change; "phone_change" and
-    "confirm_contact" only where contact data is confirmed."""
-    required = set(PAGES) - {"phone_change", "confirm_contact"}
-    missing = required - set(paths)
-    if missing:
-        raise ValueError(f"{config.namespace}: account pages without a path: {sorted(missing)}")
+def account_urlpatterns(config: AccountConfig) -> list[URLPattern]:
+    """The account pages of `config`'s portal, to include in its URLconf."""
+    pages = {**PAGES, **(CONTACT_PAGES if config.first_entry_checks else {})}
     return [
-        path(paths[name], view.as_view(config=config), name=name)
-        for name, view in PAGES.items()
-        if name in paths
+        path(route, view.as_view(config=config), name=name) for name, (route, view) in pages.items()
     ]

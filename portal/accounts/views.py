@@ -11,7 +11,7 @@ from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.tokens import default_token_generator
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -77,7 +77,7 @@ class LoginView(AccountPageMixin, auth_views.LoginView):
 
     authentication_form = forms.LoginForm
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if user.is_authenticated and getattr(user, "kind", None) == self.config.user_kind:
             return HttpResponseRedirect(self.get_success_url())
@@ -132,8 +132,29 @@ class PasswordChangeView(AccountRequiredMixin, AccountPageMixin, FormView):
 # --- Email change with a code ----------------------------------------------------------------
 
 
+class SendsEmailCodeMixin(AccountRequiredMixin):
+    """For the pages where a new email is typed (email change, first-entry contact data)."""
+
+    form_invalid: Any
+
+    def send_email_code(self, form: Form) -> HttpResponse:
+        """Send a code to the form's new `email` and go to its confirmation page, or show
+        the form again with the reason (the address is taken, or a code was sent too
+        recently)."""
+        try:
+            services.start_email_change(self.account_user, form.cleaned_data["email"])
+        except services.EmailInUse:
+            form.add_error("email", texts.EMAIL_TAKEN)
+            return self.form_invalid(form)
+        except codes.SendRefused as refused:
+            form.add_error(None, texts.code_wait(refused.wait_seconds))
+            return self.form_invalid(form)
+        url = resolve_url(self.config.url_name("email_confirm"))
+        return redirect(_with_next(url, safe_next(self.request)))
+
+
 @method_decorator([never_cache, sensitive_post_parameters()], name="dispatch")
-class EmailChangeView(AccountRequiredMixin, AccountPageMixin, FormView):
+class EmailChangeView(SendsEmailCodeMixin, AccountPageMixin, FormView):
     """Step 1: the new address twice (and the password where asked); a code goes to it."""
 
     form_class = forms.EmailChangeForm
@@ -148,16 +169,7 @@ class EmailChangeView(AccountRequiredMixin, AccountPageMixin, FormView):
         return context
 
     def form_valid(self, form: Form) -> HttpResponse:
-        try:
-            services.start_email_change(self.account_user, form.cleaned_data["email"])
-        except services.EmailInUse:
-            form.add_error("email", texts.EMAIL_TAKEN)
-            return self.form_invalid(form)
-        except codes.SendRefused as refused:
-            form.add_error(None, texts.code_wait(refused.wait_seconds))
-            return self.form_invalid(form)
-        url = resolve_url(self.config.url_name("email_confirm"))
-        return redirect(_with_next(url, safe_next(self.request)))
+        return self.send_email_code(form)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -168,7 +180,7 @@ class EmailChangeConfirmView(AccountRequiredMixin, AccountPageMixin, FormView):
     form_class = forms.CodeForm
     template_name = "portal/account/email_confirm.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         allowed = user.is_authenticated and getattr(user, "kind", None) == self.config.user_kind
         if allowed and services.pending_email_change(self.account_user) is None:
@@ -188,11 +200,11 @@ class EmailChangeConfirmView(AccountRequiredMixin, AccountPageMixin, FormView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = self.account_user
-        if "cancelar" in request.POST:
+        if "cancel" in request.POST:
             services.cancel_email_change(user)
             messages.info(request, texts.EMAIL_CHANGE_CANCELLED)
             return redirect(self.config.account_url_name)
-        if "reenviar" in request.POST:
+        if "resend" in request.POST:
             try:
                 email = services.resend_email_change_code(user)
             except codes.SendRefused as refused:
@@ -215,7 +227,7 @@ class EmailChangeConfirmView(AccountRequiredMixin, AccountPageMixin, FormView):
         if result is not codes.Check.OK:
             form.add_error("code", texts.code_error(result.value))
             return self.form_invalid(form)
-        if self.config.confirms_contact:
+        if self.config.first_entry_checks:
             services.confirm_contact(user)
         messages.success(self.request, texts.EMAIL_CHANGED)
         return redirect(safe_next(self.request) or resolve_url(self.config.account_url_name))
@@ -239,7 +251,7 @@ class PhoneChangeView(AccountRequiredMixin, AccountPageMixin, FormView):
 
 
 @method_decorator(never_cache, name="dispatch")
-class ConfirmContactView(AccountRequiredMixin, AccountPageMixin, FormView):
+class ConfirmContactView(SendsEmailCodeMixin, AccountPageMixin, FormView):
     """First entry: confirm or update email and phone; a new email is verified by a code
     on the email-confirmation page, which then counts as the confirmation."""
 
@@ -256,21 +268,11 @@ class ConfirmContactView(AccountRequiredMixin, AccountPageMixin, FormView):
     def form_valid(self, form: Form) -> HttpResponse:
         user = self.account_user
         services.update_phone(user, form.cleaned_data["phone"])
-        next_url = safe_next(self.request)
         if form.cleaned_data["email"] != (user.email or "").lower():
-            try:
-                services.start_email_change(user, form.cleaned_data["email"])
-            except services.EmailInUse:
-                form.add_error("email", texts.EMAIL_TAKEN)
-                return self.form_invalid(form)
-            except codes.SendRefused as refused:
-                form.add_error(None, texts.code_wait(refused.wait_seconds))
-                return self.form_invalid(form)
-            confirm_url = resolve_url(self.config.url_name("email_confirm"))
-            return redirect(_with_next(confirm_url, next_url))
+            return self.send_email_code(form)
         services.confirm_contact(user)
         messages.success(self.request, texts.CONTACT_CONFIRMED)
-        return redirect(next_url or resolve_url(self.config.home_url_name))
+        return redirect(safe_next(self.request) or resolve_url(self.config.home_url_name))
 
 
 # --- "¿Olvidaste tu contraseña?" and set-password links ------------------------------------
@@ -313,7 +315,7 @@ class SetPasswordView(AccountPageMixin, auth_views.PasswordResetConfirmView):
 
     @method_decorator(sensitive_post_parameters())
     @method_decorator(never_cache)
-    def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.validlink = False
         self.user = self.get_user(kwargs["uidb64"])
         token = kwargs["token"]
@@ -337,8 +339,8 @@ class SetPasswordView(AccountPageMixin, auth_views.PasswordResetConfirmView):
     def get_success_url(self) -> str:
         return resolve_url(self.config.url_name("password_reset_complete"))
 
-    def form_valid(self, form: Form) -> HttpResponse:
-        form.save()  # type: ignore[attr-defined]
+    def form_valid(self, form: forms.SetPasswordForm) -> HttpResponse:
+        form.save()
         response = HttpResponseRedirect(self.get_success_url())
         response.delete_cookie(self.token_cookie, path=self._cookie_path(), samesite="Strict")
         return response

@@ -11,7 +11,7 @@ from agents.models import AccessRequest
 def captcha_answer(page) -> str:
     from captcha.models import CaptchaStore
 
-    hashkey = page.locator("input[name='envio-captcha_0']").input_value()
+    hashkey = page.locator("input[name='submit-captcha_0']").input_value()
     return CaptchaStore.objects.get(hashkey=hashkey).response
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 LOGIN = "/agentes/ingresar/"
-CHANGE = "/agentes/usuario/contrasena/"
+CHANGE = "/agentes/contrasena/cambiar/"
 TEMPORARY = "ab3cd4ef"
 NEW = "Girasol-Azul-2024"
 

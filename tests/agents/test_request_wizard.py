@@ -81,7 +81,7 @@ def test_rfc_is_compared_trimmed_and_in_any_case(wizard, make_agent):
 
 def test_empty_step_one_marks_each_required_field(wizard):
     wizard.start()
-    response = wizard.post("identificar", {"clave_agente": "", "clave_promotoria": "", "rfc": ""})
+    response = wizard.post("identify", {"clave_agente": "", "clave_promotoria": "", "rfc": ""})
     assert ERRORS_HEADING in response.text
     assert response.text.count("Este campo es obligatorio.") >= 3
 
@@ -120,7 +120,7 @@ def test_no_channel_selected_shows_the_manuals_message(wizard, make_agent):
     agent = make_agent()
     wizard.start()
     wizard.identify(agent)
-    response = wizard.post("canales", {})
+    response = wizard.post("channels", {})
     assert ERRORS_HEADING in response.text
     assert "Se debe seleccionar al menos un canal." in response.text
     assert "Paso 2 de 5" in response.text
@@ -133,7 +133,7 @@ def test_a_channel_the_agent_does_not_have_is_refused(wizard, make_agent):
     other = Channel.objects.create(name="Gobierno")
     wizard.start()
     wizard.identify(agent)
-    response = wizard.post("canales", {"channels": [str(other.pk)]})
+    response = wizard.post("channels", {"channels": [str(other.pk)]})
     assert "Se debe seleccionar al menos un canal." in response.text
 
 
@@ -142,7 +142,7 @@ def test_no_role_selected_shows_the_manuals_message(wizard, make_agent):
     wizard.start()
     wizard.identify(agent)
     wizard.choose_channels(agent)
-    response = wizard.post("rol", {"role": ""})
+    response = wizard.post("role", {"role": ""})
     assert ERRORS_HEADING in response.text
     assert "Se debe seleccionar el rol deseado." in response.text
     assert "Rol Deseado" in response.text
@@ -166,7 +166,7 @@ def test_wrong_captcha_shows_the_manuals_message_and_a_new_challenge(wizard, mak
     from captcha.models import CaptchaStore
 
     agent = make_agent()
-    page = wizard.walk_to_envio(agent)
+    page = wizard.walk_to_submit(agent)
     first, _ = wizard.captcha_answer(page)
     response = wizard.send(page, answer="ZZZZZ")
     assert ERRORS_HEADING in response.text
@@ -181,16 +181,16 @@ def test_wrong_captcha_shows_the_manuals_message_and_a_new_challenge(wizard, mak
 
 def test_different_emails_show_a_clear_message(wizard, make_agent):
     agent = make_agent()
-    page = wizard.walk_to_envio(agent)
+    page = wizard.walk_to_submit(agent)
     response = wizard.send(page, confirmation="otro@ejemplo.test")
     assert ERRORS_HEADING in response.text
     assert "El correo electrónico y su confirmación no coinciden." in response.text
     assert not AccessRequest.objects.exists()
 
 
-def test_envio_step_prefills_the_saa_email(wizard, make_agent):
+def test_submit_step_prefills_the_saa_email(wizard, make_agent):
     agent = make_agent()
-    page = wizard.walk_to_envio(agent)
+    page = wizard.walk_to_submit(agent)
     assert f'value="{agent.email}"' in page.text
     assert "MUY IMPORTANTE" in page.text
 
@@ -199,7 +199,7 @@ def test_whole_flow_records_the_request_and_queues_the_email(
     wizard, make_agent, django_capture_on_commit_callbacks
 ):
     agent = make_agent(canales=["Individual Privado", "Grupo Privado"])
-    page = wizard.walk_to_envio(agent)
+    page = wizard.walk_to_submit(agent)
     with django_capture_on_commit_callbacks(execute=True):
         response = wizard.send(page, email="XSoto@Ejemplo.test")
     assert response.status_code == 302 and response.url == "/agentes/solicitud/enviada/"
@@ -220,12 +220,12 @@ def test_whole_flow_records_the_request_and_queues_the_email(
 
 def test_reloading_the_final_post_does_not_create_a_second_request(wizard, make_agent):
     agent = make_agent()
-    page = wizard.walk_to_envio(agent)
+    page = wizard.walk_to_submit(agent)
     hashkey, answer = wizard.captcha_answer(page)
     data = {"email": "a@ejemplo.test", "email_confirmation": "a@ejemplo.test",
             "captcha_0": hashkey, "captcha_1": answer}  # fmt: skip
-    assert wizard.post("envio", data).status_code == 302
-    replay = wizard.post("envio", data)
+    assert wizard.post("submit", data).status_code == 302
+    replay = wizard.post("submit", data)
     assert replay.status_code == 200
     assert "Paso 1 de 5" in replay.text  # the wizard starts over, nothing is sent twice
     assert AccessRequest.objects.count() == 1
@@ -237,8 +237,8 @@ def test_second_request_for_same_agent_shows_pending_message(wizard, make_agent,
 
     agent = make_agent()
     other_tab = RequestWizardFor(Client())
-    page_one = wizard.walk_to_envio(agent)
-    page_two = other_tab.walk_to_envio(agent)
+    page_one = wizard.walk_to_submit(agent)
+    page_two = other_tab.walk_to_submit(agent)
     assert wizard.send(page_one).status_code == 302
     response = other_tab.send(page_two)
     assert response.status_code == 200
@@ -248,7 +248,7 @@ def test_second_request_for_same_agent_shows_pending_message(wizard, make_agent,
 
 def test_done_checks_identity_again(wizard, make_agent):
     agent = make_agent()
-    page = wizard.walk_to_envio(agent)
+    page = wizard.walk_to_submit(agent)
     agent.en_vigor = False  # the SAA changed while the agent filled in the form
     agent.save()
     response = wizard.send(page)
@@ -270,8 +270,8 @@ def test_agent_is_identified_once_and_checked_again_only_when_sent(wizard, make_
     assert "Paso 2 de 5" in wizard.identify(agent).text
     agent.en_vigor = False  # the SAA changed while the agent filled in the form
     agent.save()
-    rol = wizard.choose_channels(agent)
-    assert "Paso 3 de 5" in rol.text and "Datos Grupo Privado" in rol.text
+    role_step = wizard.choose_channels(agent)
+    assert "Paso 3 de 5" in role_step.text and "Datos Grupo Privado" in role_step.text
     page = wizard.choose_role()
     assert "Paso 4 de 5" in page.text and f'value="{agent.email}"' in page.text
     assert failures() == 1
@@ -296,10 +296,10 @@ def test_regresar_goes_back_with_the_data_kept(wizard, make_agent):
     wizard.start()
     wizard.identify(agent)
     wizard.choose_channels(agent)
-    response = wizard.post("rol", {}, wizard_goto_step="canales")
+    response = wizard.post("role", {}, wizard_goto_step="channels")
     assert "Paso 2 de 5" in response.text
     assert "checked" in response.text  # the chosen channel is still ticked
-    response = wizard.post("canales", {}, wizard_goto_step="identificar")
+    response = wizard.post("channels", {}, wizard_goto_step="identify")
     assert "Paso 1 de 5" in response.text
     assert f'value="{agent.clave_agente}"' in response.text
 
@@ -318,14 +318,14 @@ def test_cancelar_returns_to_login_and_forgets_the_data(wizard, make_agent):
 def test_posting_a_later_step_without_the_earlier_ones_goes_back_to_the_first(wizard, make_agent):
     agent = make_agent()
     wizard.start()
-    response = wizard.post("envio", {"email": "a@ejemplo.test"})
+    response = wizard.post("submit", {"email": "a@ejemplo.test"})
     assert response.status_code == 200 and "Paso 1 de 5" in response.text
     response = wizard.choose_channels(agent)
     assert "Paso 1 de 5" in response.text
     assert not AccessRequest.objects.exists()
 
 
-@pytest.mark.parametrize("step", ["junk", "", "enviada", "../../etc", "identificar\x00"])
+@pytest.mark.parametrize("step", ["junk", "", "sent", "../../etc", "identify\x00"])
 def test_junk_step_names_never_500(wizard, step):
     wizard.start()
     response = wizard.post(step, {"x": "y"})
@@ -337,7 +337,7 @@ def test_going_forward_with_goto_step_is_refused(wizard, make_agent):
     agent = make_agent()
     wizard.start()
     wizard.identify(agent)
-    response = wizard.post("canales", {}, wizard_goto_step="envio")
+    response = wizard.post("channels", {}, wizard_goto_step="submit")
     assert "Paso 2 de 5" in response.text
 
 

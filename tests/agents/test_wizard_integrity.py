@@ -9,19 +9,19 @@ from captcha.models import CaptchaStore
 from agents.models import AccessRequest, Role
 from tests.helpers import RequestWizard
 
-STEPS = ("identificar", "canales", "rol", "envio")
+STEPS = ("identify", "channels", "role", "submit")
 pytestmark = pytest.mark.django_db
 
 
 def step_data(step: str, agent) -> dict:
-    if step == "identificar":
+    if step == "identify":
         return {"clave_agente": agent.clave_agente, "clave_promotoria": agent.promotoria.clave,
                 "rfc": agent.rfc}  # fmt: skip
-    if step == "canales":
+    if step == "channels":
         return {"channels": [str(pk) for pk in agent.channels.values_list("pk", flat=True)]}
-    if step == "rol":
+    if step == "role":
         return {"role": str(Role.objects.get(code="AGENTE").pk)}
-    # An attacker can solve a captcha: give every envio post a valid, fresh challenge.
+    # An attacker can solve a captcha: give every submit post a valid, fresh challenge.
     hashkey = CaptchaStore.generate_key()
     answer = CaptchaStore.objects.get(hashkey=hashkey).response
     return {"email": "x@ejemplo.test", "email_confirmation": "x@ejemplo.test",
@@ -57,11 +57,11 @@ def test_identifying_another_agent_in_a_second_tab_cannot_mix_their_data(client,
     b = make_agent(canales=["Grupo Privado"])
     wizard = RequestWizard(client)
     wizard.start()
-    wizard.post("identificar", step_data("identificar", a))
-    wizard.post("canales", step_data("canales", a))
-    wizard.post("rol", step_data("rol", a))
-    wizard.post("identificar", step_data("identificar", b))  # the other tab
-    response = wizard.post("envio", step_data("envio", a))
+    wizard.post("identify", step_data("identify", a))
+    wizard.post("channels", step_data("channels", a))
+    wizard.post("role", step_data("role", a))
+    wizard.post("identify", step_data("identify", b))  # the other tab
+    response = wizard.post("submit", step_data("submit", a))
     assert response.status_code == 200
     for request in AccessRequest.objects.all():
         agent_channels = set(request.agent.channels.values_list("pk", flat=True))
@@ -74,9 +74,9 @@ def test_unproved_agent_key_swapped_into_a_later_step_is_ignored(client, make_ag
     a, b = make_agent(), make_agent()
     wizard = RequestWizard(client)
     wizard.start()
-    wizard.post("identificar", step_data("identificar", a))
-    wizard.post("canales", {**step_data("canales", a), "clave_agente": b.clave_agente})
-    wizard.post("rol", {**step_data("rol", a), "clave_agente": b.clave_agente})
-    response = wizard.post("envio", {**step_data("envio", a), "clave_agente": b.clave_agente})
+    wizard.post("identify", step_data("identify", a))
+    wizard.post("channels", {**step_data("channels", a), "clave_agente": b.clave_agente})
+    wizard.post("role", {**step_data("role", a), "clave_agente": b.clave_agente})
+    response = wizard.post("submit", {**step_data("submit", a), "clave_agente": b.clave_agente})
     assert response.status_code == 302
     assert list(AccessRequest.objects.values_list("agent", flat=True)) == [a.pk]

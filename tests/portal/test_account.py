@@ -20,7 +20,7 @@ def last_code() -> str:
 
 
 def reset_link() -> str:
-    return re.search(r"http://testserver(/agentes/olvide-contrasena/\S+/)", mail.outbox[-1].body)[1]
+    return re.search(r"http://testserver(/agentes/contrasena/\S+/)", mail.outbox[-1].body)[1]
 
 
 # --- Email change ------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def test_identify_step_shows_fields_help_and_step_names(wizard):
 
 
 def test_required_fields_are_reported(wizard):
-    response = wizard.post("identificacion", {})
+    response = wizard.post("identify", {})
     assert "Se detectaron los siguientes errores:" in response.text
     assert response.text.count("Este campo es obligatorio.") >= 4 * 2
 
@@ -258,7 +258,7 @@ def test_changing_the_email_needs_a_new_code(
     with django_capture_on_commit_callbacks(execute=True):
         wizard.choose_email(email="a@ejemplo.test")
     code_a = last_code("a@ejemplo.test")
-    response = wizard.back("token", "productos")
+    response = wizard.back("code", "products")
     assert "Paso 2 de 4" in response.text
     with django_capture_on_commit_callbacks(execute=True):
         response = wizard.choose_email(email="b@ejemplo.test")
@@ -281,7 +281,7 @@ def test_changing_the_email_after_verifying_needs_a_new_code(
     with django_capture_on_commit_callbacks(execute=True):
         wizard.choose_email(email="a@ejemplo.test")
     with django_capture_on_commit_callbacks(execute=True):
-        wizard.back("token", "productos")
+        wizard.back("code", "products")
         response = wizard.choose_email(email="b@ejemplo.test")
     assert "Paso 3 de 4" in response.text
     assert Person.objects.get(pk=person.pk).user is None
@@ -298,7 +298,7 @@ def test_final_pass_does_not_use_the_code_or_count_attempts_again(
 
 
 # --- step integrity --------------------------------------------------------------------------
-@pytest.mark.parametrize("step", ["token", "productos", "basura", ""])
+@pytest.mark.parametrize("step", ["code", "products", "basura", ""])
 def test_junk_or_later_step_never_reaches_done(wizard, make_person, step):
     make_person()
     wizard.start()
@@ -308,10 +308,10 @@ def test_junk_or_later_step_never_reaches_done(wizard, make_person, step):
     assert not User.objects.filter(kind=User.Kind.CLIENT).exists()
 
 
-def test_token_step_posted_after_identify_only_goes_to_products(wizard, make_person):
+def test_code_step_posted_after_identify_only_goes_to_products(wizard, make_person):
     person = make_person()
     wizard.identify(person)
-    response = wizard.post("token", {"code": "123456"})
+    response = wizard.post("code", {"code": "123456"})
     assert response.status_code == 200
     assert "Paso 2 de 4" in response.text
     assert not User.objects.filter(kind=User.Kind.CLIENT).exists()

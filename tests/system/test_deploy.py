@@ -125,7 +125,7 @@ def test_plain_http_is_redirected_to_https_behind_the_proxy(client, settings):
 def test_the_captcha_page_works_within_the_policy(client, make_agent):
     """The request wizard's last step shows the captcha image from our own origin."""
     agent = make_agent()
-    page = RequestWizard(client).walk_to_envio(agent)
+    page = RequestWizard(client).walk_to_submit(agent)
     assert page.status_code == 200
     image = re.search(r'<img src="([^"]+)"[^>]*class="captcha"', page.text).group(1)
     assert image.startswith("/captcha/image/")

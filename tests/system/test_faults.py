@@ -28,7 +28,7 @@ def wait_until(condition, timeout: float = 60.0, what: str = "condition"):
 def submit_through_the_wizard(client, agent):
     Role.objects.get_or_create(code="AGENTE", defaults={"name": "AGENTE"})
     wizard = RequestWizard(client)
-    page = wizard.walk_to_envio(agent)
+    page = wizard.walk_to_submit(agent)
     response = wizard.send(page, email="agente@ejemplo.test")
     assert response.status_code == 302, "the user did not see success"
     assert "Solicitud enviada" in client.get(response.url).text

@@ -154,7 +154,7 @@ def test_any_url_answers_any_query_and_body_without_a_500(route, values, query, 
 
 @pytest.mark.parametrize(
     "url", ["/agentes/solicitud/", "/agentes/ingresar/", "/clientes/registro/",
-            "/clientes/ingresar/", "/agentes/olvide-contrasena/", "/admin/login/"],
+            "/clientes/ingresar/", "/agentes/contrasena/olvide/", "/admin/login/"],
 )  # fmt: skip
 @FEW
 @given(
@@ -174,10 +174,10 @@ def test_junk_request_bodies_never_give_a_500(url, body, content_type):
 
 # --- the agent request wizard (001 §3.3–3.6) ---------------------------------------------
 AGENT_STEPS = {
-    "identificar": ["clave_agente", "clave_promotoria", "rfc"],
-    "canales": ["channels"],
-    "rol": ["role"],
-    "envio": ["email", "email_confirmation", "captcha_0", "captcha_1"],
+    "identify": ["clave_agente", "clave_promotoria", "rfc"],
+    "channels": ["channels"],
+    "role": ["role"],
+    "submit": ["email", "email_confirmation", "captcha_0", "captcha_1"],
 }
 
 
@@ -210,13 +210,13 @@ def test_agent_request_wizard_survives_any_post_at_any_step(
     ]
     for action in walk[:done_steps]:
         assert action().status_code == 200
-    fields = AGENT_STEPS.get(step, AGENT_STEPS["identificar"])
+    fields = AGENT_STEPS.get(step, AGENT_STEPS["identify"])
     body = data.draw(payload(*fields))
     extra = {} if goto is None else {"wizard_goto_step": goto}
     response = wizard.post(step, body, **extra)
     assert_answered(response, f"step {step!r}")
     # A junk last step posted again, as a double click or a replay would.
-    assert_answered(wizard.post("envio", body), "replayed envio")
+    assert_answered(wizard.post("submit", body), "replayed submit")
     assert AccessRequest.objects.count() == 0
 
 
@@ -253,9 +253,9 @@ def holder(db):
 
 
 CLIENT_STEPS = {
-    "identificacion": ["numero_poliza", "nombre", "apellido_paterno", "fecha_nacimiento"],
-    "productos": ["email_choice", "new_email", "new_email_confirmation"],
-    "token": ["code"],
+    "identify": ["numero_poliza", "nombre", "apellido_paterno", "fecha_nacimiento"],
+    "products": ["email_choice", "new_email", "new_email_confirmation"],
+    "code": ["code"],
 }
 
 
@@ -281,13 +281,13 @@ def test_client_registration_wizard_survives_any_post_at_any_step(
     ]
     for action in walk[:done_steps]:
         assert action().status_code == 200
-    fields = CLIENT_STEPS.get(step, CLIENT_STEPS["identificacion"])
+    fields = CLIENT_STEPS.get(step, CLIENT_STEPS["identify"])
     body = data.draw(payload(*fields))
     extra = {} if goto is None else {"wizard_goto_step": goto}
     if resend:
-        extra["reenviar"] = "1"
+        extra["resend"] = "1"
     assert_answered(wizard.post(step, body, **extra), f"step {step!r}")
-    assert_answered(wizard.post("token", body), "replayed token")
+    assert_answered(wizard.post("code", body), "replayed code")
     person.refresh_from_db()
     assert person.user_id is None
     assert not User.objects.filter(kind=User.Kind.CLIENT).exists()
@@ -300,7 +300,7 @@ def test_key_registration_wizard_survives_any_key(holder, body):
 
     wizard = ClientWizard(fresh_client(), KEY_WIZARD_URL)
     wizard.start()
-    assert_answered(wizard.post("identificacion", body))
+    assert_answered(wizard.post("identify", body))
     assert not User.objects.filter(kind=User.Kind.CLIENT).exists()
 
 
@@ -320,7 +320,7 @@ def test_logins_survive_any_credentials_and_let_nobody_in(url, make_agent_user, 
     assert "_auth_user_id" not in client.session
 
 
-@pytest.mark.parametrize("url", ["/agentes/olvide-contrasena/", "/clientes/contrasena/olvide/"])
+@pytest.mark.parametrize("url", ["/agentes/contrasena/olvide/", "/clientes/contrasena/olvide/"])
 @FUZZ
 @given(body=payload("email"))
 def test_password_reset_survives_any_email_and_sends_no_link_for_nobody(url, body):
@@ -335,7 +335,7 @@ def test_password_reset_survives_any_email_and_sends_no_link_for_nobody(url, bod
     assert after == before
 
 
-@pytest.mark.parametrize("prefix", ["/agentes/olvide-contrasena/", "/clientes/contrasena/"])
+@pytest.mark.parametrize("prefix", ["/agentes/contrasena/", "/clientes/contrasena/"])
 @FUZZ
 @given(uid=segment, token=segment, body=payload("new_password1", "new_password2"))
 def test_set_password_links_survive_any_uid_token_and_password(
@@ -362,10 +362,10 @@ def test_set_password_links_survive_any_uid_token_and_password(
 
 # --- signed-in forms ------------------------------------------------------------------------
 AGENT_FORMS = {
-    "/agentes/usuario/contrasena/": ["old_password", "new_password1", "new_password2"],
-    "/agentes/usuario/correo/": ["email", "email_confirmation"],
-    "/agentes/usuario/correo/codigo/": ["code"],
-    "/agentes/usuario/telefono/": ["phone"],
+    "/agentes/contrasena/cambiar/": ["old_password", "new_password1", "new_password2"],
+    "/agentes/correo/cambiar/": ["email", "email_confirmation"],
+    "/agentes/correo/cambiar/codigo/": ["code"],
+    "/agentes/telefono/cambiar/": ["phone"],
     "/agentes/datos-de-contacto/": ["email", "phone"],
 }
 

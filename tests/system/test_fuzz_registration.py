@@ -9,7 +9,7 @@ from portal.models import User
 from tests.helpers import ClientWizard
 
 text = st.text(max_size=60)
-STEPS = ["identificacion", "productos", "token", "", "x" * 40]
+STEPS = ["identify", "products", "code", "", "x" * 40]
 
 
 @pytest.mark.django_db
@@ -36,7 +36,7 @@ def test_any_post_gets_a_page(make_person, identify, products, code, step, goto)
     cache.clear()
     wizard = ClientWizard(Client())
     wizard.identify(make_person(emails=["f@ejemplo.test"]))  # then anything at all
-    for name, data in (("identificacion", identify), ("productos", products)):
+    for name, data in (("identify", identify), ("products", products)):
         assert wizard.post(name, data).status_code == 200
     extra = {"wizard_goto_step": goto} if goto is not None else {}
     response = wizard.post(step, {"code": code}, **extra)

@@ -123,7 +123,7 @@ def test_no_secret_or_typed_password_is_stored_anywhere(
     response = in_commit(
         capture,
         lambda: agent.post(
-            "/agentes/usuario/contrasena/",
+            "/agentes/contrasena/cambiar/",
             {"old_password": temporary, "new_password1": new, "new_password2": new},
         ),
     )
@@ -138,7 +138,7 @@ def test_no_secret_or_typed_password_is_stored_anywhere(
     in_commit(
         capture,
         lambda: agent.post(
-            "/agentes/usuario/correo/",
+            "/agentes/correo/cambiar/",
             {
                 "email": "xavier.nuevo@ejemplo.test",
                 "email_confirmation": "xavier.nuevo@ejemplo.test",
@@ -147,7 +147,7 @@ def test_no_secret_or_typed_password_is_stored_anywhere(
     )
     code = seen.add("email-change code", last_code("xavier.nuevo@ejemplo.test"))
     seen.assert_none_at_rest("email-change code sent")
-    response = agent.post("/agentes/usuario/correo/codigo/", {"code": code})
+    response = agent.post("/agentes/correo/cambiar/codigo/", {"code": code})
     assert response.status_code == 302
     seen.assert_none_at_rest("email-change code entered")
 
@@ -156,10 +156,10 @@ def test_no_secret_or_typed_password_is_stored_anywhere(
     in_commit(
         capture,
         lambda: stranger.post(
-            "/agentes/olvide-contrasena/", {"email": "xavier.nuevo@ejemplo.test"}
+            "/agentes/contrasena/olvide/", {"email": "xavier.nuevo@ejemplo.test"}
         ),
     )
-    link = seen.from_email("reset link", r"http://testserver(/agentes/olvide-contrasena/\S+/\S+/)")
+    link = seen.from_email("reset link", r"http://testserver(/agentes/contrasena/\S+/\S+/)")
     seen.add("reset token", link.rstrip("/").split("/")[-1])
     seen.assert_none_at_rest("reset requested")
     set_url = stranger.get(link)["Location"]
@@ -279,7 +279,7 @@ def test_celery_messages_in_redis_carry_only_the_outbox_id(
     bodies = "\n".join(m.body for m in mail.outbox)
     secrets = [
         PASSWORD_LINE.search(bodies).group(1),
-        re.search(r"/agentes/olvide-contrasena/\S+/(\S+)/", bodies).group(1),
+        re.search(r"/agentes/contrasena/\S+/(\S+)/", bodies).group(1),
     ]
     held = b"\n".join(raw).decode()
     for secret in secrets:
@@ -294,11 +294,9 @@ def test_an_opened_but_unused_reset_link_leaves_no_token_in_the_session(
     user = make_agent_user(email="abierto.secretos@ejemplo.test", clave_agente="77001")
     in_commit(
         django_capture_on_commit_callbacks,
-        lambda: client.post("/agentes/olvide-contrasena/", {"email": user.email}),
+        lambda: client.post("/agentes/contrasena/olvide/", {"email": user.email}),
     )
-    link = secrets_seen.from_email(
-        "reset link", r"http://testserver(/agentes/olvide-contrasena/\S+/\S+/)"
-    )
+    link = secrets_seen.from_email("reset link", r"http://testserver(/agentes/contrasena/\S+/\S+/)")
     secrets_seen.add("reset token", link.rstrip("/").split("/")[-1])
     assert client.get(link).status_code == 302
     secrets_seen.assert_none_at_rest("reset link opened, password not chosen yet")

@@ -102,16 +102,16 @@ def test_agent_request_completes_alternating_between_two_processes(two_web_proce
         "clave_promotoria": agent.promotoria.clave,
         "rfc": agent.rfc,
     }
-    page = post(b, "identificar", identity)
+    page = post(b, "identify", identity)
     assert "Paso 2 de 5" in page
     channels = [str(pk) for pk in agent.channels.values_list("pk", flat=True)]
-    page = post(a, "canales", {"channels": channels})
+    page = post(a, "channels", {"channels": channels})
     assert "Paso 3 de 5" in page
-    page = post(b, "rol", {"role": str(role.pk)})
+    page = post(b, "role", {"role": str(role.pk)})
     assert "Paso 4 de 5" in page
-    hashkey = html.unescape(re.search(r'name="envio-captcha_0" value="([^"]+)"', page).group(1))
+    hashkey = html.unescape(re.search(r'name="submit-captcha_0" value="([^"]+)"', page).group(1))
     answer = CaptchaStore.objects.get(hashkey=hashkey).response
-    page = post(a, "envio", {"email": "x@ejemplo.test", "email_confirmation": "x@ejemplo.test",
+    page = post(a, "submit", {"email": "x@ejemplo.test", "email_confirmation": "x@ejemplo.test",
                              "captcha_0": hashkey, "captcha_1": answer})  # fmt: skip
     assert "Solicitud enviada" in page
     assert AccessRequest.objects.filter(agent=agent, email="x@ejemplo.test").count() == 1
@@ -152,13 +152,13 @@ def test_client_registration_completes_alternating_between_two_processes(
     page = user.get(f"{a}/clientes/registro/")
     page = post(b, "/clientes/registro/", {"numero_poliza": "81000001", "nombre": "maria",
                 "apellido_paterno": "rodriguez", "fecha_nacimiento": "1985-03-12"},
-                page, step="identificacion")  # fmt: skip
+                page, step="identify")  # fmt: skip
     assert "Vida Individual" in page
     page = post(a, "/clientes/registro/", {"email_choice": "maria@ejemplo.test"}, page,
-                step="productos")  # fmt: skip
+                step="products")  # fmt: skip
     smtp_sink.wait_for(1)
     code = re.search(r"\b(\d{6})\b", newest_mail_text()).group(1)
-    page = post(b, "/clientes/registro/", {"code": code}, page, step="token")
+    page = post(b, "/clientes/registro/", {"code": code}, page, step="code")
     assert "ACEPTAR" in page
     smtp_sink.wait_for(2)
     link = re.search(r"/clientes/contrasena/\S+/\S+/", newest_mail_text()).group(0)

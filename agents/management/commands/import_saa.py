@@ -1,3 +1,6 @@
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from agents.saa import import_agents, read_saa_csv
@@ -7,10 +10,10 @@ from portal.csv_import import read_csv_file
 class Command(BaseCommand):
     help = "Importa (o actualiza) agentes del SAA desde un CSV. Todo o nada."
 
-    def add_arguments(self, parser):
-        parser.add_argument("file", help="CSV UTF-8 con encabezado (columnas en DESIGN.md)")
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("file", help="CSV UTF-8 con encabezado (columnas como demo/saa.csv)")
 
-    def handle(self, *args, file, **options):
+    def handle(self, *args: Any, file: str, **options: Any) -> None:
         created, updated = import_agents(read_csv_file(file, read_saa_csv))
         self.stdout.write(
             self.style.SUCCESS(f"SAA: {created} agentes nuevos, {updated} actualizados.")
