@@ -12,9 +12,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from portal import ratelimit, texts
 from portal.accounts.forms import EmailTypedTwiceMixin
-from portal.wizards import fingerprint
+from portal.wizards import IdentifyOnceForm
 
 from . import services
 from .models import Agent, Role
@@ -38,55 +37,33 @@ def has_access_message(manage_url: str) -> SafeString:
     )
 
 
-class IdentifyAgentForm(forms.Form):
-    """Step "Identificar Agente".
-
-    The agent is identified once: `verified` (`{"fp", "agent"}` from the wizard's storage)
-    lets the same data pass again, in a later request or formtools' final re-validation,
-    without identifying again and counting against the limit.
-    """
+class IdentifyAgentForm(IdentifyOnceForm):
+    """Step "Identificar Agente"; `verified` is `{"fp", "agent"}` from the wizard's storage."""
 
     clave_agente = forms.CharField(label=_("Clave de agente"), max_length=20)
     clave_promotoria = forms.CharField(label=_("Clave Promotoría"), max_length=20)
     rfc = forms.CharField(label=_("RFC"), max_length=20)
 
-    def __init__(
-        self,
-        *args: Any,
-        client_ip: str = "",
-        manage_url: str = "",
-        verified: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    refused_by = (services.IdentificationError,)
+
+    def __init__(self, *args: Any, manage_url: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.client_ip = client_ip
         self.manage_url = manage_url
-        self.verified = verified or {}
         self.agent: Agent | None = None
 
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        if self.errors:
-            return data
-        if self.verified.get("fp") == fingerprint(data):
-            self.agent = Agent.objects.filter(pk=self.verified["agent"]).first()
-            if self.agent is not None:
-                return data
-        try:
-            self.agent = services.identify_agent(
-                clave_agente=data["clave_agente"],
-                clave_promotoria=data["clave_promotoria"],
-                rfc=data["rfc"],
-                ip=self.client_ip,
-            )
-        except ratelimit.RateLimited:
-            raise ValidationError(texts.TOO_MANY_ATTEMPTS, code="rate_limited") from None
-        except services.IdentificationError as refused:
-            raise self.refusal(refused) from None
-        return data
+    def identify(self, data: dict[str, Any]) -> None:
+        self.agent = services.identify_agent(
+            clave_agente=data["clave_agente"],
+            clave_promotoria=data["clave_promotoria"],
+            rfc=data["rfc"],
+            ip=self.client_ip,
+        )
 
-    def refusal(self, error: services.IdentificationError) -> ValidationError:
+    def restore(self, verified: dict[str, Any]) -> bool:
+        self.agent = Agent.objects.filter(pk=verified["agent"]).first()
+        return self.agent is not None
+
+    def refusal(self, error: Exception) -> ValidationError:
         """The manual's message for why this agent cannot request access now."""
         if isinstance(error, services.AgentHasAccess):
             return ValidationError(has_access_message(self.manage_url), code="has_access")

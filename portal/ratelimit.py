@@ -77,13 +77,9 @@ def _rules(action: str, keys: dict[str, str]) -> list[tuple[Rule, str]]:
 
 def count(action: str, **keys: str) -> int:
     """The highest count among the given keys of `action` (0 when the cache is down)."""
+    rules = _rules(action, keys)
     try:
-        return max(
-            (int(cache.get(_cache_key(action, r.key, v)) or 0) for r, v in _rules(action, keys)),
-            default=0,
-        )
-    except ValueError:
-        raise
+        return max((int(cache.get(_cache_key(action, r.key, v)) or 0) for r, v in rules), default=0)
     except Exception:  # noqa: BLE001 - the cache server is down: fail open, loudly
         log.warning("rate-limit cache unavailable; %s not read", action)
         return 0
@@ -91,13 +87,9 @@ def count(action: str, **keys: str) -> int:
 
 def exceeded(action: str, **keys: str) -> bool:
     """True when any given key of `action` has used up its limit (nothing is counted)."""
+    rules = _rules(action, keys)
     try:
-        return any(
-            int(cache.get(_cache_key(action, r.key, v)) or 0) >= r.limit
-            for r, v in _rules(action, keys)
-        )
-    except ValueError:
-        raise
+        return any(int(cache.get(_cache_key(action, r.key, v)) or 0) >= r.limit for r, v in rules)
     except Exception:  # noqa: BLE001 - the cache server is down: fail open, loudly
         log.warning("rate-limit cache unavailable; %s not checked", action)
         return False

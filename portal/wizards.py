@@ -8,11 +8,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from formtools.wizard.forms import ManagementForm
+
+from portal import ratelimit, texts
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -47,6 +50,55 @@ def fingerprint(data: dict[str, Any]) -> str:
     """A digest of what the person typed, to know a step was already checked as is."""
     plain = {k: str(v) for k, v in sorted(data.items())}
     return hashlib.sha256(json.dumps(plain).encode()).hexdigest()
+
+
+class IdentifyOnceForm(Form):
+    """A wizard's identification step, checked once: `verified` (what the wizard stored
+    when it passed, with the `fingerprint` of the typed data) lets the same data pass again,
+    in a later request or formtools' final re-validation of every step, without identifying
+    again and counting another attempt against the limit.
+
+    Subclasses `identify` from the cleaned data, `restore` what `verified` names, and turn
+    each of their `refused_by` exceptions into the flow's message with `refusal`.
+    """
+
+    refused_by: tuple[type[Exception], ...] = ()
+
+    def __init__(
+        self,
+        *args: Any,
+        client_ip: str = "",
+        verified: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.client_ip = client_ip
+        self.verified = verified or {}
+
+    def identify(self, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def restore(self, verified: dict[str, Any]) -> bool:
+        """Load what `verified` names; False when it is gone (then identify again)."""
+        raise NotImplementedError
+
+    def refusal(self, error: Exception) -> ValidationError:
+        raise NotImplementedError
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if self.errors:
+            return data
+        if self.verified.get("fp") == fingerprint(data) and self.restore(self.verified):
+            return data
+        try:
+            self.identify(data)
+        except ratelimit.RateLimited:
+            raise ValidationError(texts.TOO_MANY_ATTEMPTS, code="rate_limited") from None
+        except self.refused_by as refused:
+            raise self.refusal(refused) from None
+        return data
 
 
 class PortalWizardMixin:

@@ -11,9 +11,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from portal import ratelimit, texts
+from portal import texts
 from portal.codes import Check
-from portal.wizards import fingerprint
+from portal.wizards import IdentifyOnceForm
 
 from . import services
 from .models import Person, RegistrationKey
@@ -41,48 +41,27 @@ def already_registered_message() -> SafeString:
     )
 
 
-class _IdentifyBase(forms.Form):
-    """Identification is checked once; `verified` (from wizard storage) lets formtools' final
-    re-validation of every step pass without counting another attempt."""
+class _IdentifyBase(IdentifyOnceForm):
+    """Both ways of identifying a client; `verified` is `{"fp", "person", "invitation"}`
+    from the wizard's storage."""
 
-    def __init__(
-        self,
-        *args: Any,
-        client_ip: str = "",
-        verified: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    refused_by = (services.IdentificationError,)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.client_ip = client_ip
-        self.verified = verified or {}
         self.person: Person | None = None
         self.invitation: RegistrationKey | None = None
 
-    def identify(self, data: dict[str, Any]) -> None:
-        raise NotImplementedError
+    def restore(self, verified: dict[str, Any]) -> bool:
+        self.person = Person.objects.filter(pk=verified["person"]).first()
+        if verified.get("invitation"):
+            self.invitation = RegistrationKey.objects.filter(pk=verified["invitation"]).first()
+        return self.person is not None
 
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        if self.errors:
-            return data
-        if self.verified.get("fp") == fingerprint(data):
-            self.person = Person.objects.filter(pk=self.verified["person"]).first()
-            if self.verified.get("invitation"):
-                self.invitation = RegistrationKey.objects.filter(
-                    pk=self.verified["invitation"]
-                ).first()
-            if self.person is not None:
-                return data
-        try:
-            self.identify(data)
-        except ratelimit.RateLimited:
-            raise ValidationError(texts.TOO_MANY_ATTEMPTS, code="rate_limited") from None
-        except services.NoMatch:
-            raise ValidationError(MSG_NO_MATCH, code="no_match") from None
-        except services.AlreadyRegistered:
-            raise ValidationError(already_registered_message(), code="registered") from None
-        return data
+    def refusal(self, error: Exception) -> ValidationError:
+        if isinstance(error, services.AlreadyRegistered):
+            return ValidationError(already_registered_message(), code="registered")
+        return ValidationError(MSG_NO_MATCH, code="no_match")
 
 
 class IdentifyForm(_IdentifyBase):

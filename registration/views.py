@@ -22,7 +22,7 @@ from formtools.wizard.views import SessionWizardView, normalize_name
 
 from portal import codes, ratelimit, texts
 from portal.accounts.guards import account_required
-from portal.wizards import PortalWizardMixin
+from portal.wizards import PortalWizardMixin, fingerprint
 
 from . import forms, services
 from .accounts import CLIENTS
@@ -135,7 +135,7 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
         if step == "identify":
             person, invitation = self._identified(form)
             identity = {
-                "fp": forms.fingerprint(form.cleaned_data),
+                "fp": fingerprint(form.cleaned_data),
                 "person": person.pk,
                 "invitation": invitation.pk if invitation else None,
             }
@@ -241,7 +241,7 @@ class KeyRegistrationWizard(ClientRegistrationWizard):
             data[f"{self.get_form_prefix()}-clave_registro"] = self.key_placeholder
             identity = self._extra(IDENTITY)
             cleaned = {**form.cleaned_data, "clave_registro": self.key_placeholder}
-            self._set_extra(**{IDENTITY: {**identity, "fp": forms.fingerprint(cleaned)}})
+            self._set_extra(**{IDENTITY: {**identity, "fp": fingerprint(cleaned)}})
         return data
 
 

@@ -5,7 +5,10 @@ conftest files, which are never imported."""
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -76,24 +79,48 @@ def current_database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-def last_code(to: str | None = None) -> str:
-    """The 6-digit code in the newest email (to `to`) in Django's locmem outbox."""
+def _newest_in_outbox(pattern: str, to: str | None, what: str) -> re.Match[str]:
+    """The first match of `pattern` in the newest email (to `to`) in the locmem outbox."""
     for message in reversed(mail.outbox):
         if to is None or to in message.to:
-            found = re.search(r"\b(\d{6})\b", message.body)
+            found = re.search(pattern, message.body)
             if found:
-                return found.group(1)
-    raise AssertionError("no code email")
+                return found
+    raise AssertionError(f"no {what} email")
+
+
+def last_code(to: str | None = None) -> str:
+    """The 6-digit code in the newest email (to `to`) in Django's locmem outbox."""
+    return _newest_in_outbox(r"\b(\d{6})\b", to, "code").group(1)
 
 
 def last_link(to: str | None = None) -> str:
     """The client's set-password link in the newest email (to `to`) in the locmem outbox."""
-    for message in reversed(mail.outbox):
-        if to is None or to in message.to:
-            found = re.search(r"https?://\S+/clientes/contrasena/\S+/", message.body)
-            if found:
-                return found.group(0)
-    raise AssertionError("no link email")
+    return _newest_in_outbox(r"https?://\S+/clientes/contrasena/\S+/", to, "link").group(0)
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`manage.py` with `args` in a new process with the environment `env`."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def fresh_env(tmp_path: Path, **variables: str) -> dict[str, str]:
+    """This process's environment without the suite's Django, mail and database settings, for
+    a Django process a test starts: its own var/ folder, no Redis, and `variables`."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "CAPTCHA_", "EMAIL_", "PYTEST_", "DATABASE_"))
+    }
+    env.update({"ALTA_VAR_DIR": str(tmp_path / "var"), "REDIS_URL": "", **variables})
+    return env
 
 
 class SmtpSink:

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import resolve_url
 from django.views.decorators.cache import never_cache
 
-from . import AccountConfig
+from . import AccountConfig, config_for
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -26,10 +26,9 @@ View = Callable[..., HttpResponse]
 
 def refused(request: HttpRequest, config: AccountConfig) -> HttpResponse | None:
     """The answer when `request` may not see `config`'s pages, else None."""
-    user = request.user
-    if not user.is_authenticated:
+    if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), resolve_url(config.url_name("login")))
-    if getattr(user, "kind", None) != config.user_kind:
+    if config_for(request.user) != config:
         raise PermissionDenied
     return None
 

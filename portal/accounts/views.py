@@ -21,7 +21,7 @@ from django.views.generic import FormView, TemplateView
 
 from portal import codes, ratelimit, texts
 
-from . import AccountConfig, forms, services
+from . import AccountConfig, config_for, forms, services
 from .guards import AccountRequiredMixin
 
 if TYPE_CHECKING:
@@ -78,8 +78,7 @@ class LoginView(AccountPageMixin, auth_views.LoginView):
     authentication_form = forms.LoginForm
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        user = request.user
-        if user.is_authenticated and getattr(user, "kind", None) == self.config.user_kind:
+        if config_for(request.user) == self.config:  # already signed in here
             return HttpResponseRedirect(self.get_success_url())
         return super().dispatch(request, *args, **kwargs)
 
@@ -179,18 +178,19 @@ class EmailChangeConfirmView(AccountRequiredMixin, AccountPageMixin, FormView):
 
     form_class = forms.CodeForm
     template_name = "portal/account/email_confirm.html"
+    new_email: str | None = None  # the address awaiting its code, read once per request
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        user = request.user
-        allowed = user.is_authenticated and getattr(user, "kind", None) == self.config.user_kind
-        if allowed and services.pending_email_change(self.account_user) is None:
-            messages.info(request, texts.NO_EMAIL_CHANGE_PENDING)
-            return redirect(self.config.account_url_name)
+        if config_for(request.user) == self.config:  # else the guard answers
+            self.new_email = services.pending_email_change(self.account_user)
+            if self.new_email is None:
+                messages.info(request, texts.NO_EMAIL_CHANGE_PENDING)
+                return redirect(self.config.account_url_name)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        new_email = services.pending_email_change(self.account_user)
+        new_email = self.new_email
         context.update(
             new_email=new_email,
             wait_seconds=codes.seconds_until_next_send(new_email) if new_email else 0,

@@ -3,41 +3,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import fresh_env, manage
 
-PRINT_DEBUG = (
-    "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
-)
+PRINT_DEBUG = "from django.conf import settings; print(settings.DEBUG)"
 
 
 def start_django(tmp_path, **variables: str) -> subprocess.CompletedProcess:
-    """Load the settings in a new process, as `manage.py` would, with no DATABASE_URL (the
+    """Load the settings in a new `manage.py` process, with no DATABASE_URL (the
     embedded mode: DEBUG defaults to on) and the given variables."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "CAPTCHA_", "EMAIL_", "PYTEST_", "DATABASE_"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="portal.settings",
-        ALTA_VAR_DIR=str(tmp_path / "var"),
-        REDIS_URL="",
-        **variables,
-    )
-    return subprocess.run(
-        [sys.executable, "-c", PRINT_DEBUG],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return manage("shell", "--no-imports", "-c", PRINT_DEBUG, env=fresh_env(tmp_path, **variables))
 
 
 def test_an_unknown_yes_no_value_stops_the_start_naming_the_variable(tmp_path):

@@ -4,11 +4,8 @@ security headers are on every page, and nothing meant for developers answers wit
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +13,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 from portal.urls import urlpatterns as portal_urlpatterns
-from tests.helpers import ROOT, RequestWizard
+from tests.helpers import ROOT, RequestWizard, fresh_env, manage
 
 
 def boom(request) -> HttpResponse:
@@ -30,32 +27,14 @@ urlpatterns = [path("prueba-de-error/", boom), *portal_urlpatterns]
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     """The environment of a production web process: DEBUG off, a real secret key, no test
     relaxations (the suite turns off secure cookies and the SSL redirect for its client)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "CAPTCHA_", "EMAIL_", "PYTEST_"))
+    variables = {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DJANGO_ALLOWED_HOSTS": "alta.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        **overrides,
     }
-    env.update(
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
-        DJANGO_ALLOWED_HOSTS="alta.example.com",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
-        ALTA_VAR_DIR=str(tmp_path / "var"),
-        REDIS_URL="",
-    )
-    env.update(overrides)
-    return env
-
-
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return fresh_env(tmp_path, **variables)
 
 
 def test_check_deploy_reports_no_issues_with_production_settings(tmp_path):
