@@ -50,6 +50,15 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     # across codes (3 codes × 5 tries would otherwise allow 15).
     "code_send": (Rule("email", 3, HOUR),),
     "code_check": (Rule("code", 5, 10 * MINUTE), Rule("subject", 10, HOUR)),
+    # Code emails per browser session, per person and per address (cache counters): one
+    # session must not mail codes to many addresses, nor one person be mailed from many.
+    "code_mail": (Rule("session", 5, HOUR), Rule("person", 5, HOUR), Rule("ip", 20, HOUR)),
+    # "This email is taken" tells whether an address has an account: past these, the answer
+    # no longer says so (a generic refusal), so the step cannot be used to probe addresses.
+    "email_taken": (Rule("session", 10, HOUR), Rule("ip", 10, HOUR)),
+    # Wrong captcha answers: past these the step refuses until the window ends, whatever
+    # /captcha/refresh/ answered (a fresh image is not a fresh allowance).
+    "captcha": (Rule("session", 5, HOUR), Rule("ip", 20, HOUR)),
 }
 CODE_RESEND_COOLDOWN = MINUTE
 

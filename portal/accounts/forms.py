@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -19,6 +20,15 @@ from portal.models import User
 from . import AccountConfig, services
 
 phone_validator = RegexValidator(r"^\+?[0-9 ()-]{10,20}$", texts.PHONE_INVALID)
+
+
+def normalized_phone(value: str) -> str:
+    """Digits only (a leading + kept), so "55 1234-5678" and "5512345678" are one number and
+    a date like "2024-02-30", which the shape allows, is refused for having 8 digits."""
+    digits = re.sub(r"\D", "", value)
+    if not 10 <= len(digits) <= 15:
+        raise forms.ValidationError(texts.PHONE_INVALID, code="invalid")
+    return ("+" if value.strip().startswith("+") else "") + digits
 
 
 class LoginForm(auth_forms.AuthenticationForm):
@@ -217,6 +227,9 @@ class PhoneForm(forms.Form):
     phone = forms.CharField(
         label=_("Teléfono de contacto"), max_length=20, validators=[phone_validator]
     )
+
+    def clean_phone(self) -> str:
+        return normalized_phone(self.cleaned_data["phone"])
 
 
 class ContactForm(PhoneForm):

@@ -51,7 +51,7 @@ def test_confirming_same_email_and_phone_opens_home_and_the_page_asked_for(clien
     response = client.post(CONFIRM, {"email": user.email, "phone": "55 1234 5678", "next": manage})
     assert response.status_code == 302 and response.url == manage
     user.refresh_from_db()
-    assert user.contact_confirmed_at is not None and user.phone == "55 1234 5678"
+    assert user.contact_confirmed_at is not None and user.phone == "5512345678"
     assert client.get(HOME).status_code == 200
 
 

@@ -105,7 +105,19 @@ def test_phone_update(client, make_agent_user):
     response = client.post(reverse("agents:phone_change"), {"phone": "81 8888 9999"})
     assert response.url == reverse("agents:manage")
     user.refresh_from_db()
-    assert user.phone == "81 8888 9999"
+    assert user.phone == "8188889999"  # one number, however it was spaced
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typed", ["2024-02-30", "(55) 123-45", "5512345678901234"])
+def test_phone_needs_ten_to_fifteen_digits_whatever_the_shape(client, make_agent_user, typed):
+    user = make_agent_user()
+    client.force_login(user)
+    response = client.post(reverse("agents:phone_change"), {"phone": typed})
+    assert response.status_code == 200
+    assert "Escribe un teléfono de 10 dígitos" in response.content.decode()
+    user.refresh_from_db()
+    assert user.phone == "5512345678"
 
 
 # --- Password change ---------------------------------------------------------------------
