@@ -75,6 +75,21 @@ class RejectionForm(forms.Form):
         return cleaned
 
 
+class EmailOverrideForm(forms.Form):
+    """Approving a request whose email is not the SAA's: the reviewer vouches for it."""
+
+    confirm = forms.BooleanField(
+        label=_(
+            "Confirmo que verifiqué con el agente, por un medio distinto de este correo "
+            "(por ejemplo, por teléfono con los datos del SAA), que el correo de la solicitud "
+            "es suyo."
+        ),
+        error_messages={
+            "required": _("Marca la casilla para confirmar que verificaste el correo.")
+        },
+    )
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Shown, never added, changed or deleted in admin (mirrors, requests, the audit)."""
 
@@ -145,10 +160,13 @@ class OverdueFilter(admin.SimpleListFilter):
 class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never deleted
     list_display = (
         "agent_key", "agent_name", "promotoria", "channel_list", "role", "email",
-        "created_at", "age", "status",
+        "email_differs_from_saa", "created_at", "age", "status",
     )  # fmt: skip
     list_display_links = ("agent_key", "agent_name")
-    list_filter = (StatusFilter, "agent__promotoria", "channels", "role", OverdueFilter)
+    list_filter = (
+        StatusFilter, "email_differs_from_saa", "agent__promotoria", "channels", "role",
+        OverdueFilter,
+    )  # fmt: skip
     search_fields = (
         "agent__clave_agente", "agent__rfc", "agent__nombre", "agent__apellido_paterno",
         "agent__apellido_materno", "agent__nombre_razon_social", "email", "agent__email",
@@ -157,7 +175,8 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
     ordering = ("created_at",)
     actions = ["approve_selected", "reject_selected"]
     fields = (
-        "agent", "status", "role_name", "channel_list", "email", "created_at", "age",
+        "agent", "status", "role_name", "channel_list", "email", "email_differs_from_saa",
+        "created_at", "age",
         "decided_at", "decided_by_name", "rejection_reason",
     )  # fmt: skip
     change_form_template = "admin/agents/accessrequest/change_form.html"
@@ -209,11 +228,35 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
     @admin.action(description=_("Aprobar solicitudes seleccionadas"), permissions=["review"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[AccessRequest]) -> None:
         base_url = request.build_absolute_uri("/")
-        done = self._decide_each(
-            request,
-            queryset,
-            lambda pk, by: services.approve_request(pk, by, base_url=base_url),
-        )
+        skipped: list[AccessRequest] = []
+
+        def approve(pk: int, by: User) -> User | None:
+            try:
+                return services.approve_request(pk, by, base_url=base_url)
+            except services.EmailNotConfirmed:
+                # Never in bulk: each takes its own confirmation page.
+                skipped.append(AccessRequest.objects.select_related("agent").get(pk=pk))
+                return None
+
+        done = [user for user in self._decide_each(request, queryset, approve) if user]
+        if skipped:
+            self.message_user(
+                request,
+                gettext(
+                    "No se aprobaron %(count)s solicitud(es) porque su correo es distinto del "
+                    "registrado en el SAA; apruébalas una por una desde su página, tras "
+                    "verificar el correo con el agente: %(requests)s."
+                )
+                % {
+                    "count": len(skipped),
+                    "requests": ", ".join(
+                        gettext("folio %(id)s (clave %(clave)s)")
+                        % {"id": r.pk, "clave": r.agent.clave_agente}
+                        for r in skipped
+                    ),
+                },
+                messages.WARNING,
+            )
         if done:
             self.message_user(
                 request,
@@ -309,9 +352,20 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
         if not self.has_review_permission(request):
             raise PermissionDenied
         obj = self._get_request(request, object_id)
+        confirmed = False
+        if obj.status == AccessRequest.Status.PENDING and services.needs_email_confirmation(obj):
+            # The "Aprobar" button lands here first; the confirmation page posts back with
+            # `confirming`, and only a ticked box approves.
+            form = EmailOverrideForm(request.POST if "confirming" in request.POST else None)
+            if not (form.is_bound and form.is_valid()):
+                return self._email_override_page(request, form, obj)
+            confirmed = True
         try:
             user = services.approve_request(
-                obj.pk, self._reviewer(request), base_url=request.build_absolute_uri("/")
+                obj.pk,
+                self._reviewer(request),
+                base_url=request.build_absolute_uri("/"),
+                email_override_confirmed=confirmed,
             )
         except services.DecisionError as exc:
             self.message_user(request, str(exc), messages.ERROR)
@@ -323,6 +377,20 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
                 messages.SUCCESS,
             )
         return HttpResponseRedirect(self._change_url(obj))
+
+    def _email_override_page(
+        self, request: HttpRequest, form: EmailOverrideForm, obj: AccessRequest
+    ) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Aprobar solicitud con un correo distinto del SAA"),
+            "opts": self.opts,
+            "form": form,
+            "original": obj,
+        }
+        return TemplateResponse(
+            request, "admin/agents/accessrequest/approve_other_email.html", context
+        )
 
     def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.has_review_permission(request):
@@ -356,7 +424,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
         if obj is not None:
             extra = {
                 "saa_rows": saa_rows(obj.agent),
-                "email_differs": obj.email.lower() != (obj.agent.email or "").lower(),
+                "email_differs": services.needs_email_confirmation(obj),
                 "decisions": obj.decisions.select_related("decided_by"),
                 "can_decide": self.has_review_permission(request)
                 and obj.status == AccessRequest.Status.PENDING,
@@ -386,8 +454,10 @@ def saa_rows(agent: Agent) -> list[tuple[StrOrPromise, object]]:
 class DecisionAdmin(ReadOnlyAdmin):
     """The audit: readable by reviewers, changeable by nobody (not even superusers)."""
 
-    list_display = ("decided_at", "request", "decision", "reason", "decided_by")
-    list_filter = ("decision",)
+    list_display = (
+        "decided_at", "request", "decision", "email_override_confirmed", "reason", "decided_by",
+    )  # fmt: skip
+    list_filter = ("decision", "email_override_confirmed")
     search_fields = ("request__agent__clave_agente", "decided_by__username", "reason")
     list_select_related = ("request__agent", "decided_by")
 

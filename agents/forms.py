@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from captcha.fields import CaptchaField
@@ -12,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from portal import ratelimit
 from portal.accounts.forms import EmailTypedTwiceMixin
 from portal.wizards import IdentifyOnceForm
 
@@ -23,6 +25,7 @@ MSG_PENDING = _("Ya hay una solicitud para esta clave de agente")
 MSG_NO_CHANNEL = _("Se debe seleccionar al menos un canal.")
 MSG_NO_ROLE = _("Se debe seleccionar el rol deseado.")
 MSG_CAPTCHA = _("El código introducido no coincide con el mostrado.")
+MSG_CAPTCHA_LIMIT = _("Demasiados intentos con el código de la imagen. Intenta de nuevo más tarde.")
 
 
 def has_access_message(manage_url: str) -> SafeString:
@@ -102,13 +105,24 @@ class RoleForm(forms.Form):
 
 class BurntCaptchaField(CaptchaField):
     """simple-captcha deletes a challenge only when answered right; burn it on any answer
-    so a wrong guess cannot be retried against the same image."""
+    so a wrong guess cannot be retried against the same image.
+
+    `on_wrong` is called for a wrong answer to a challenge that still existed: one call per
+    challenge, so formtools' re-validation of a burnt one never counts twice.
+    """
+
+    on_wrong: Callable[[], None] | None = None
 
     def clean(self, value: Any) -> Any:
+        hashkey = value[0] if isinstance(value, list | tuple) and value else ""
+        live = bool(hashkey) and CaptchaStore.objects.filter(hashkey=hashkey).exists()
         try:
             return super().clean(value)
+        except ValidationError:
+            if live and self.on_wrong is not None:
+                self.on_wrong()
+            raise
         finally:
-            hashkey = value[0] if isinstance(value, list | tuple) and value else ""
             if hashkey:
                 CaptchaStore.objects.filter(hashkey=hashkey).delete()
 
@@ -124,11 +138,38 @@ class SubmitRequestForm(EmailTypedTwiceMixin, forms.Form):
         error_messages={"invalid": MSG_CAPTCHA, "required": MSG_CAPTCHA},
     )
 
-    def __init__(self, *args: Any, captcha_verified: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        captcha_verified: bool = False,
+        captcha_keys: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.captcha_keys = captcha_keys
         if captcha_verified:
             # Verified once already: formtools' final re-validation must not ask again.
             del self.fields["captcha"]
+        elif captcha_keys is not None:
+            keys = captcha_keys
+
+            def count_wrong_answer() -> None:
+                ratelimit.consume("captcha", **keys)
+
+            cast(BurntCaptchaField, self.fields["captcha"]).on_wrong = count_wrong_answer
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if (
+            "captcha" in self.fields
+            and self.captcha_keys is not None
+            and ratelimit.exceeded("captcha", **self.captcha_keys)
+        ):
+            # Past the limit even a right answer is refused, whatever image it was for: a
+            # fresh challenge from /captcha/refresh/ is not a fresh allowance.
+            self.errors.pop("captcha", None)
+            self.add_error("captcha", ValidationError(MSG_CAPTCHA_LIMIT, code="limited"))
+        return cleaned
 
 
 class AgentSearchForm(forms.Form):

@@ -124,6 +124,9 @@ class AccessRequest(models.Model):
     channels = models.ManyToManyField(Channel, verbose_name=_("canales"))
     role = models.ForeignKey(Role, on_delete=models.PROTECT, verbose_name=_("rol deseado"))
     email = models.EmailField(_("correo electrónico"))
+    # Set when the request is filed: a typed email other than the SAA's is how someone who
+    # knows an agent's semi-public keys would take the account, so it is reviewed apart.
+    email_differs_from_saa = models.BooleanField(_("correo distinto del SAA"), default=False)
     status = models.CharField(
         _("estatus"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
@@ -167,6 +170,11 @@ class Decision(models.Model):
     request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="decisions")
     decision = models.CharField(_("decisión"), max_length=10, choices=Kind.choices)
     reason = models.TextField(_("motivo"), blank=True)
+    # The reviewer ticked "Confirmo que verifiqué…" to approve a request whose email is not
+    # the SAA's: who vouched for that address is part of the audit.
+    email_override_confirmed = models.BooleanField(
+        _("correo distinto del SAA confirmado"), default=False
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

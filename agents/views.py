@@ -100,8 +100,20 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
         if step == "channels":
             return {"agent": self._identified_agent()}
         if step == "submit":
-            return {"captcha_verified": bool(self.storage.extra_data.get(CAPTCHA_OK))}
+            return {
+                "captcha_verified": bool(self.storage.extra_data.get(CAPTCHA_OK)),
+                "captcha_keys": self._captcha_keys(),
+            }
         return {}
+
+    def _captcha_keys(self) -> dict[str, str]:
+        """Wrong captcha answers count per browser session and per client address."""
+        session = self.request.session
+        if not session.session_key:
+            # A key to count by. A client that drops its cookie gets a new key each time,
+            # which is why wrong answers count per address too.
+            session.save()
+        return {"session": str(session.session_key), "ip": ratelimit.client_ip(self.request)}
 
     def get_form_initial(self, step: str) -> dict[str, Any]:
         if step == "submit":

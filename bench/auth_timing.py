@@ -102,6 +102,36 @@ def run() -> None:
             misses.append(timed(client, url, miss))
         h, m = statistics.median(hits) * 1000, statistics.median(misses) * 1000
         print(f"{name:32} {h:8.1f} {m:8.1f} {m / h:9.2f}")
+    locked_timing(client)
+
+
+def locked_timing(client) -> None:
+    """A locked account against a wrong password and an unknown user: the lock must not be
+    told by time (the lockout backend hashes once, as a wrong password costs)."""
+    from axes.models import AccessAttempt
+    from django.conf import settings
+    from django.core.cache import cache
+
+    url, wrong = "/agentes/ingresar/", "nope-nope-nope"
+    cases = {
+        "wrong password": {"username": "SOPX1234", "password": wrong},
+        "unknown user": {"username": "NOEX9999", "password": wrong},
+        "locked account": {"username": "SOPX1234", "password": "Clave-Segura-2026"},
+    }
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(ROUNDS):
+        AccessAttempt.objects.all().delete()
+        cache.clear()
+        times["wrong password"].append(timed(client, url, cases["wrong password"]))
+        times["unknown user"].append(timed(client, url, cases["unknown user"]))
+        for _attempt in range(settings.AXES_FAILURE_LIMIT):  # lock SOPX1234
+            timed(client, url, cases["wrong password"])
+        times["locked account"].append(timed(client, url, cases["locked account"]))
+    base = statistics.median(times["wrong password"]) * 1000
+    print(f"\nagent login, {ROUNDS} rounds    {'ms':>8} {'/wrong':>8}")
+    for name, values in times.items():
+        ms = statistics.median(values) * 1000
+        print(f"{name:32} {ms:8.1f} {ms / base:8.2f}")
 
 
 if __name__ == "__main__":

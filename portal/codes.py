@@ -3,8 +3,9 @@
 Single use, 10-minute life from sending (OWASP ASVS 2.7.2: a short life limits what a leaked
 code is worth), a new code voids the old one; wrong tries and sends are limited by the
 "code_check" and "code_send" rules of `portal.ratelimit.RATE_LIMITS`, counted from the rows
-here. Only an HMAC of the code is stored, and it is made when the email is sent, so no code
-ever sits in the outbox or a task argument.
+here, and every code email by the "code_mail" rules (per session, person and IP). Only an
+HMAC of the code is stored, and it is made when the email is sent, so no code ever sits in
+the outbox or a task argument.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ TRIES_PER_CODE = ratelimit.rule("code_check", "code")
 TRIES_PER_SUBJECT = ratelimit.rule("code_check", "subject")
 SENDS_PER_EMAIL = ratelimit.rule("code_send", "email")
 RESEND_COOLDOWN = timedelta(seconds=ratelimit.CODE_RESEND_COOLDOWN)
+# The cache counters do not tell when their window opened: the wait told is the whole window.
+_CODE_MAIL_WINDOW = max(r.window for r in ratelimit.RATE_LIMITS["code_mail"])
 
 
 class Check(enum.Enum):
@@ -42,7 +45,8 @@ class Check(enum.Enum):
 
 
 class SendRefused(Exception):
-    """Too soon after the previous code, or too many codes this hour for the address."""
+    """Too soon after the previous code, or too many codes this hour for the address, the
+    session, the person or the IP."""
 
     def __init__(self, wait_seconds: int) -> None:
         super().__init__(f"wait {wait_seconds} s")
@@ -73,9 +77,18 @@ def seconds_until_next_send(email: str) -> int:
 
 
 def send_code(
-    purpose: str, subject: str, email: str, template: str, context: dict[str, Any]
+    purpose: str,
+    subject: str,
+    email: str,
+    template: str,
+    context: dict[str, Any],
+    *,
+    session_key: str,
+    ip: str,
 ) -> OneTimeCode:
-    """Void earlier codes for (purpose, subject) and email a new one; raises SendRefused."""
+    """Void earlier codes for (purpose, subject) and email a new one; raises SendRefused.
+    `subject` is the person the code is for ("user:7", "person:3"); `session_key` and `ip`
+    are the requester's."""
     with transaction.atomic():
         # Serialise sends to one address so two tabs cannot both pass the cooldown check.
         list(
@@ -86,6 +99,12 @@ def send_code(
         wait = seconds_until_next_send(email)
         if wait:
             raise SendRefused(wait)
+        # The per-address limit alone lets one session mail codes to any number of
+        # addresses (mail bombing through our server, probing many addresses at once).
+        # Refusals are not counted: a refused session must not use up its IP's allowance.
+        keys = {"session": session_key, "person": subject, "ip": ip}
+        if ratelimit.exceeded("code_mail", **keys) or not ratelimit.consume("code_mail", **keys):
+            raise SendRefused(_CODE_MAIL_WINDOW)
         OneTimeCode.objects.filter(purpose=purpose, subject=subject, used_at=None).update(
             voided=True
         )

@@ -44,6 +44,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_count(name: str, default: int = 0) -> int:
+    """Read a whole number >= 0; refuse anything else ("1.5", "-1", "uno") rather than guess."""
+    value = os.environ.get(name, "").strip()
+    if value == "":
+        return default
+    if not value.isascii() or not value.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number >= 0 (or empty); got {value!r}")
+    return int(value)
+
+
 # --- Embedded defaults (used when the variable is absent) ---------------------------------
 # No DATABASE_URL means the embedded mode on a developer's machine: DEBUG on unless told.
 DEBUG = env_bool("DJANGO_DEBUG", not os.environ.get("DATABASE_URL"))
@@ -51,6 +61,10 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'alta.sq
 REDIS_URL = os.environ.get("REDIS_URL", "")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 PORTAL_BRAND = os.environ.get("PORTAL_BRAND", "MetLife")
+# Proxies in front of the app that append to X-Forwarded-For (a TLS terminator: 1). With 0
+# the header is the client's own words and ignored; read by portal.ratelimit.client_ip, for
+# our limits and django-axes alike.
+TRUSTED_PROXY_COUNT = env_count("TRUSTED_PROXY_COUNT", 0)
 # -------------------------------------------------------------------------------------------
 
 
@@ -149,7 +163,7 @@ else:
 
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "portal.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
@@ -255,20 +269,39 @@ CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 10  # minutes
 CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
 
+# A person's identification locked by others' wrong tries still admits an address with no
+# failures of its own, after this pause (portal.ratelimit.Rule.spares_clean_ip).
+RATE_LIMIT_CLEAN_IP_DELAY = 2.0
+
 # --- Login throttling (django-axes), from the "login" rules of portal.ratelimit -------------
+# The IP-only rule ("login_ip") is not axes': it would lock /admin/ too (portal.accounts).
 _LOGIN_RULES = {rule.key: rule for rule in RATE_LIMITS["login"]}
+_AXES_PARAMETERS = {"username": ["username"], "username_ip": ["username", "ip_address"]}
 if len({(r.limit, r.window) for r in _LOGIN_RULES.values()}) != 1:
     raise ImproperlyConfigured("django-axes takes one limit and window for every login rule.")
+if not set(_LOGIN_RULES) <= set(_AXES_PARAMETERS):
+    raise ImproperlyConfigured(f"django-axes locks by {sorted(_AXES_PARAMETERS)} only.")
 AXES_FAILURE_LIMIT = _LOGIN_RULES["username"].limit
 AXES_COOLOFF_TIME = timedelta(seconds=_LOGIN_RULES["username"].window)
-AXES_LOCKOUT_PARAMETERS = [[{"ip": "ip_address"}.get(key, key)] for key in _LOGIN_RULES]
+AXES_LOCKOUT_PARAMETERS = [_AXES_PARAMETERS[key] for key in _LOGIN_RULES]
+# The same address as our own limits, so TRUSTED_PROXY_COUNT means one thing everywhere.
+AXES_CLIENT_IP_CALLABLE = "portal.ratelimit.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
+# More tries during a lock do not restart it: whoever keeps guessing cannot hold another
+# person's account locked for ever, and "retry in N minutes" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "portal/locked.html"
 AXES_VERBOSE = False
-# A locked-out login gets the same page as a wrong password: a guesser learns nothing.
+# A locked-out login says so and when to retry, the same page whether or not the account
+# exists: a guesser learns nothing.
 AXES_LOCKOUT_CALLABLE = "portal.views.lockout_response"
 AXES_USERNAME_CALLABLE = "portal.views.lockout_username"  # cut to the column's 255
 AXES_USERNAME_FORM_FIELD = "username"  # the login form's field in both portals
+# Axes stores the failing request's POST: "Contraseña actual" is checked through it too, so
+# the new passwords typed on "Cambio de contraseña" must be masked, not kept in clear.
+AXES_SENSITIVE_PARAMETERS = [
+    "username", "ip_address", "old_password", "new_password1", "new_password2",
+]  # fmt: skip
 
 # --- Product rules --------------------------------------------------------------------------
 REVIEW_SLA_BUSINESS_DAYS = 3
@@ -279,6 +312,10 @@ AGENT_CREDENTIALS = os.environ.get("AGENT_CREDENTIALS", "temporary_password")
 if AGENT_CREDENTIALS not in {"temporary_password", "link"}:
     raise ImproperlyConfigured("AGENT_CREDENTIALS must be 'temporary_password' or 'link'.")
 CALL_CENTER_PHONE = os.environ.get("CALL_CENTER_PHONE", "01800-00MetLife (6385433)")
+# Whether a client whose person has emails on file may register on a new address ("o ingresa
+# uno nuevo", as the client guide shows). Policy data are printed on every policy, so off
+# means only an address on file can become the username; on, the addresses on file are told.
+CLIENT_NEW_EMAIL_WHEN_ON_FILE = env_bool("CLIENT_NEW_EMAIL_WHEN_ON_FILE", True)
 # Passwords: maximum age, and how early home shows the "Reset de Contraseña" alert.
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90"))
 PASSWORD_RESET_WARNING_DAYS = int(os.environ.get("PASSWORD_RESET_WARNING_DAYS", "10"))

@@ -25,6 +25,12 @@ INVALID_LOGIN_EMAIL = _(
     "fallidos el acceso se bloquea por un tiempo; si olvidaste tu contraseña, recupérala con "
     "«¿Olvidaste tu contraseña?»."
 )
+# Too many wrong passwords (at login or as "Contraseña actual"): even the right one is refused.
+ACCOUNT_LOCKED = _(
+    "Por seguridad tu acceso quedó bloqueado temporalmente tras varios intentos fallidos. "
+    "Inténtalo de nuevo en %(minutes)d minutos o recupera tu contraseña con «¿Olvidaste tu "
+    "contraseña?»."
+)
 TEMPORARY_PASSWORD_EXPIRED = _(
     "Tu contraseña temporal ya venció. Solicita una nueva con «¿Olvidaste tu contraseña?» o "
     "comunícate al Call Center %(phone)s."
@@ -32,6 +38,7 @@ TEMPORARY_PASSWORD_EXPIRED = _(
 
 # --- Passwords -----------------------------------------------------------------------------
 WRONG_PASSWORD = _("La contraseña actual es incorrecta.")
+CURRENT_PASSWORD_REQUIRED = _("Escribe tu contraseña actual para cambiar el correo electrónico.")
 SAME_PASSWORD = _("La nueva contraseña debe ser diferente a la contraseña actual.")
 PASSWORDS_DIFFER = _("La nueva contraseña y su confirmación no coinciden.")
 PASSWORD_CHANGED = _("Contraseña cambiada exitosamente.")
@@ -40,6 +47,11 @@ PASSWORD_CHANGED = _("Contraseña cambiada exitosamente.")
 EMAILS_DIFFER = _("El correo electrónico y su confirmación no coinciden.")
 EMAIL_TAKEN = _(
     "Este correo electrónico ya está registrado en otra cuenta. Elige otro o ingresa uno nuevo."
+)
+# Past the "email_taken" limit, for every address: it no longer says whether one is taken.
+EMAIL_UNAVAILABLE = _(
+    "No es posible usar este correo electrónico en este momento. Inténtalo más tarde o "
+    "comunícate al Call Center."
 )
 EMAIL_UNCHANGED = _("Ése ya es tu correo electrónico.")
 EMAIL_CHANGED = _("Tu correo electrónico quedó actualizado.")
@@ -63,6 +75,12 @@ CODE_WAIT = _(
 
 # --- Limits and contact data ---------------------------------------------------------------
 TOO_MANY_ATTEMPTS = _("Se excedió el número de intentos. Espera unos minutos e inténtalo de nuevo.")
+# A right password for an account that is not active (blocked from a "not you?" notice or by
+# back-office): told whom to call; a wrong password keeps the usual answer.
+ACCOUNT_BLOCKED = _(
+    "Tu cuenta está bloqueada mientras confirmamos tu identidad. Comunícate al Call Center "
+    "%(phone)s."
+)
 PHONE_INVALID = _("Escribe un teléfono de 10 dígitos (puedes incluir lada, espacios o guiones).")
 PHONE_CHANGED = _("Tu teléfono de contacto quedó actualizado.")
 CONTACT_CONFIRMED = _("Gracias, tus datos de contacto quedaron confirmados.")

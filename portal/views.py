@@ -9,9 +9,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from . import ratelimit
+from . import ratelimit, texts
+from .accounts import configs
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -72,11 +74,25 @@ def lockout_response(
     original_response: HttpResponse | None = None,
     credentials: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """AXES_LOCKOUT_CALLABLE: a locked-out login sees the login page with the same message
-    as a wrong password (the page says that failures lock the access for a while)."""
-    if original_response is not None and original_response.status_code == 200:
+    """AXES_LOCKOUT_CALLABLE: a locked login (a portal's or /admin/'s) gets one page saying the
+    access is locked and when to retry, built from nothing the person typed, so it is the
+    same for an existing account and an unknown username. Other pages that check a password
+    ("Contraseña actual") show the lock in their own form."""
+    match = request.resolver_match
+    is_login = match is not None and match.url_name == "login"
+    if not is_login and original_response is not None and original_response.status_code == 200:
         return original_response
-    return render(request, "portal/locked.html", status=200)
+    namespace = match.namespace if match is not None else ""
+    portal = next((c for c in configs().values() if c.namespace == namespace), None)
+    reset_url = reverse(portal.url_name("password_reset")) if portal else None  # not /admin/
+    message = texts.ACCOUNT_LOCKED % {"minutes": lockout_minutes()}
+    context = {"message": message, "password_reset_url": reset_url}
+    return render(request, "portal/locked.html", context, status=200)
+
+
+def lockout_minutes() -> int:
+    """How long a lock lasts: each failure, even while locked, starts the cool-off again."""
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
 
 
 def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:

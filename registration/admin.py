@@ -47,14 +47,19 @@ class RegistrationKeyInline(admin.TabularInline):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    list_display = ["rfc", "nombre", "apellido_paterno", "apellido_materno", "user"]
+    list_display = ["rfc", "nombre", "apellido_paterno", "apellido_materno", "user",
+                    "account_blocked_at"]  # fmt: skip
     search_fields = ["rfc", "nombre", "apellido_paterno", "apellido_materno", "emails__email",
                      "policies__numero_poliza"]  # fmt: skip
-    readonly_fields = ["user", "imported_at"]
+    readonly_fields = ["user", "account_blocked_at", "imported_at"]
     inlines = [PolicyInline, PersonEmailInline, RegistrationKeyInline]
     actions = ["send_invitation"]
 
-    @admin.action(description=_("Enviar invitación de registro"))
+    def has_send_invitation_permission(self, request: HttpRequest) -> bool:
+        # Its own permission: viewing the clients must not be enough to mail them keys.
+        return request.user.has_perm("registration.send_invitation")
+
+    @admin.action(description=_("Enviar invitación de registro"), permissions=["send_invitation"])
     def send_invitation(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
         sent = skipped_registered = skipped_no_email = 0
         base_url = request.build_absolute_uri("/")

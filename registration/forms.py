@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
@@ -22,6 +23,11 @@ MSG_NO_MATCH = _(
     "Los datos ingresados no coinciden con nuestros registros. Revísalos e inténtalo de nuevo."
 )
 MSG_NO_EMAIL = _("Selecciona un correo electrónico de la lista o ingresa uno nuevo.")
+MSG_ON_FILE_ONLY = _(
+    "Por seguridad, tu usuario debe ser uno de los correos electrónicos que tenemos "
+    "registrados. Selecciona uno de la lista; si ninguno es tuyo, comunícate al Call Center "
+    "%(phone)s."
+)
 POLICY_HELP = _(
     "Lo encuentras en la carátula de tu póliza, en la parte superior derecha, junto a "
     "«Póliza No.», y en tus recibos de pago. Escríbelo sin espacios."
@@ -129,14 +135,31 @@ class ProductsForm(forms.Form):
         label=_("Repite el nuevo correo"), max_length=254, required=False
     )
 
-    def __init__(self, *args: Any, person: Person | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        person: Person | None = None,
+        session_key: str = "",
+        client_ip: str = "",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.person = person
+        self.session_key = session_key
+        self.client_ip = client_ip
         emails = list(person.emails.values_list("email", flat=True)) if person else []
         field = cast(forms.ChoiceField, self.fields["email_choice"])
         field.choices = [(e, e) for e in emails]
         if not emails:
             del self.fields["email_choice"]
+        self.new_email_allowed = services.new_email_allowed(person)
+        if not self.new_email_allowed:
+            del self.fields["new_email"], self.fields["new_email_confirmation"]
+
+    def on_file_only_error(self) -> ValidationError:
+        return ValidationError(
+            MSG_ON_FILE_ONLY, code="on_file_only", params={"phone": settings.CALL_CENTER_PHONE}
+        )
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -156,9 +179,23 @@ class ProductsForm(forms.Form):
         else:
             email = (data.get("email_choice") or "").lower()
         if not email:
+            if not self.new_email_allowed:
+                raise self.on_file_only_error()
             raise ValidationError(MSG_NO_EMAIL, code="required")
-        if services.email_taken(email, self.person):
-            raise ValidationError(texts.EMAIL_TAKEN, code="taken")
+        try:
+            services.check_chosen_email(
+                person=self.person,
+                email=email,
+                typed=bool(new),
+                session=self.session_key,
+                ip=self.client_ip,
+            )
+        except services.NewEmailNotAllowed:
+            raise self.on_file_only_error() from None
+        except services.EmailRefused:
+            raise ValidationError(texts.EMAIL_UNAVAILABLE, code="refused") from None
+        except services.EmailTaken:
+            raise ValidationError(texts.EMAIL_TAKEN, code="taken") from None
         data["email"] = email
         return data
 

@@ -27,12 +27,18 @@ class Person(models.Model):
         related_name="person",
         verbose_name=_("usuario del portal"),
     )
+    # Set when someone with an address on file blocked the account from the notice that an
+    # account was created on another address; back-office lifts it after the Call Center
+    # confirms who the person is.
+    account_blocked_at = models.DateTimeField(_("cuenta bloqueada"), null=True, blank=True)
     imported_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("cliente")
         verbose_name_plural = _("clientes")
         ordering = ["apellido_paterno", "apellido_materno", "nombre"]
+        # An invitation puts a registration key in someone's mailbox: not for every viewer.
+        permissions = [("send_invitation", _("Puede enviar invitaciones de registro"))]
 
     def __str__(self) -> str:
         return f"{self.full_name} · {self.rfc}"

@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.formats import date_format
 
 from notifications.services import queue_email
 from portal import codes, ratelimit
-from portal.accounts.services import email_in_use, queue_password_link
+from portal.accounts.services import email_in_use, mask_email, queue_password_link
 
 from .models import INVITATION_LIFETIME, Person, PersonEmail, Policy, RegistrationKey
 from .policies import normalize_policy_number
@@ -29,6 +32,10 @@ if TYPE_CHECKING:
 CODE_PURPOSE = "client-registration"
 KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read from an email
 KEY_LENGTH = 12
+# The "Bloquear la cuenta" link in the notice to the addresses on file: its own salt, so no
+# other signed value of the project can stand for it, and a week to read the email.
+BLOCK_LINK_SALT = "alta.registration.block-account"
+BLOCK_LINK_LIFETIME = timedelta(days=7)
 
 
 class IdentificationError(Exception):
@@ -49,6 +56,18 @@ class EmailTaken(Exception):
 
 class NoEmailOnFile(Exception):
     """The insurer has no email for the person: an invitation cannot be sent."""
+
+
+class NewEmailNotAllowed(Exception):
+    """The person has emails on file and settings allow only those as the username."""
+
+
+class EmailRefused(Exception):
+    """Past the email-taken limit: the address is refused without saying whether it is taken."""
+
+
+class BadBlockLink(Exception):
+    """The block link is not one we signed, or it expired."""
 
 
 # --- identify: by policy data, or by an invitation's key ------------------------------------
@@ -129,11 +148,53 @@ def email_taken(email: str, person: Person | None = None) -> bool:
     return email_in_use(email, by_other_than=person.user if person is not None else None)
 
 
+def emails_on_file(person: Person) -> list[str]:
+    """The addresses the insurer has for the person, lower-case."""
+    return [e.lower() for e in person.emails.order_by("pk").values_list("email", flat=True)]
+
+
+def new_email_allowed(person: Person | None) -> bool:
+    """Whether "o ingresa uno nuevo" is offered: always when nothing is on file, else as
+    settings say (policy data alone must not put the account on any address)."""
+    if person is None or not person.emails.exists():
+        return True
+    return bool(settings.CLIENT_NEW_EMAIL_WHEN_ON_FILE)
+
+
+def check_chosen_email(
+    *, person: Person | None, email: str, typed: bool, session: str, ip: str
+) -> None:
+    """Raise NewEmailNotAllowed, EmailRefused or EmailTaken when `email` cannot be the
+    username. "Taken" answers to typed addresses count per session and IP; past the limit
+    every typed address gets the same refusal, so the step cannot probe who has an account."""
+    on_file = person is not None and email in emails_on_file(person)
+    if typed and not on_file and not new_email_allowed(person):
+        raise NewEmailNotAllowed()
+    if not typed:
+        # An address on file: the person's own, not a probe of strangers' addresses.
+        if email_taken(email, person):
+            raise EmailTaken()
+        return
+    keys = {"session": session, "ip": ip}
+    if ratelimit.exceeded("email_taken", **keys):
+        raise EmailRefused()
+    if email_taken(email, person):
+        ratelimit.consume("email_taken", **keys)
+        raise EmailTaken()
+
+
 # --- the code that verifies the email --------------------------------------------------------
-def send_registration_code(person: Person, email: str) -> None:
-    """Email a 6-digit code for `email`; raises codes.SendRefused during the cooldown."""
+def send_registration_code(person: Person, email: str, *, session_key: str, ip: str) -> None:
+    """Email a 6-digit code for `email`; raises codes.SendRefused during the cooldown or
+    past the "code_mail" limits of the session, the person or the IP."""
     codes.send_code(
-        CODE_PURPOSE, f"person:{person.pk}", email, "codigo", {"full_name": person.full_name}
+        CODE_PURPOSE,
+        f"person:{person.pk}",
+        email,
+        "codigo",
+        {"full_name": person.full_name},
+        session_key=session_key,
+        ip=ip,
     )
 
 
@@ -154,8 +215,9 @@ def register_client(
     """Create the client's account (username = email, no usable password yet), link it to
     the person, spend the invitation and queue the "aquí" email. All or nothing.
 
-    Raises AlreadyRegistered or EmailTaken; two concurrent claims of one email give one
-    account (the person row is locked and `username` is unique).
+    An address not on file: every address on file is told, with a link to block the account.
+    Raises AlreadyRegistered, EmailTaken or NewEmailNotAllowed; two concurrent claims of one
+    email give one account (the person row is locked and `username` is unique).
     """
     User = get_user_model()
     email = email.strip().lower()
@@ -173,11 +235,16 @@ def register_client(
                 last_name=f"{person.apellido_paterno} {person.apellido_materno}".strip(),
                 kind=User.Kind.CLIENT,
             )
+            on_file = emails_on_file(person)
+            if on_file and email not in on_file and not new_email_allowed(person):
+                raise NewEmailNotAllowed()
             user.set_unusable_password()
             user.save()
             person.user = user
             person.save(update_fields=["user"])
             PersonEmail.objects.get_or_create(person=person, email=email)
+            if email not in on_file:
+                _queue_new_email_notices(person, user, to=on_file, base_url=base_url)
             if invitation_id is not None:
                 updated = RegistrationKey.objects.filter(
                     pk=invitation_id, person=person, used_at=None
@@ -193,6 +260,75 @@ def register_client(
         # Another registration took this username between our check and our insert.
         raise EmailTaken() from None
     return user
+
+
+# --- an account on an address not on file: tell the addresses on file -------------------------
+def _queue_new_email_notices(person: Person, user: User, *, to: list[str], base_url: str) -> None:
+    """One notice per address on file: who registered, on which (masked) address, when, and a
+    link to block the account. Written in the registration's transaction."""
+    # The emails are written in Spanish: their date too, whatever language the page was in.
+    with translation.override(settings.LANGUAGE_CODE):
+        when = date_format(timezone.localtime(), "j \\d\\e F \\d\\e Y, H:i")
+    for address in to:
+        queue_email(
+            address,
+            "cliente_correo_nuevo",
+            {
+                "full_name": person.full_name,
+                "new_email": mask_email(user.email),
+                "when": when,
+                "user_id": user.pk,
+                "person_id": person.pk,
+                "base_url": base_url,
+                "days": BLOCK_LINK_LIFETIME.days,
+            },
+            secret_provider="registration.services.block_link_for_email",  # noqa: S106
+        )
+
+
+def make_block_token(person: Person, user: User) -> str:
+    """A signed, expiring token that blocks `user`'s account of `person` and nothing else."""
+    return signing.dumps({"person": person.pk, "user": user.pk}, salt=BLOCK_LINK_SALT)
+
+
+def block_link_for_email(outbox_email: OutboxEmail) -> dict[str, Any]:
+    """Outbox secret provider: the block link is signed when sent, so none sits in the outbox."""
+    context = outbox_email.context
+    person = Person.objects.get(pk=context["person_id"])
+    user = get_user_model().objects.get(pk=context["user_id"])
+    path = reverse("registration:block_account", kwargs={"token": make_block_token(person, user)})
+    return {"link": context["base_url"].rstrip("/") + path}
+
+
+def person_for_block_token(token: str) -> Person:
+    """The person whose account the token blocks; raises BadBlockLink."""
+    try:
+        data = signing.loads(token, salt=BLOCK_LINK_SALT, max_age=BLOCK_LINK_LIFETIME)
+        person = Person.objects.select_related("user").get(
+            pk=int(data["person"]), user_id=int(data["user"])
+        )
+    except (signing.BadSignature, KeyError, TypeError, ValueError, Person.DoesNotExist):
+        raise BadBlockLink() from None
+    return person
+
+
+def block_account(*, token: str) -> Person:
+    """Block the account the token names until back-office hears from the person: the user
+    can no longer sign in and its open sessions stop working. Idempotent: once blocked, the
+    link does nothing more, so it cannot undo back-office lifting the block."""
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person_for_block_token(token).pk)
+        user = person.user
+        if user is None:  # unlinked by back-office since the email was sent
+            raise BadBlockLink()
+        if person.account_blocked_at is not None:
+            return person
+        person.account_blocked_at = timezone.now()
+        person.save(update_fields=["account_blocked_at"])
+        # An inactive user is refused by the login and by every session's user lookup.
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    return person
 
 
 # --- invitations -----------------------------------------------------------------------------

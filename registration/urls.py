@@ -13,5 +13,6 @@ urlpatterns = [
     path("registro/clave/", views.KeyRegistrationWizard.as_view(), name="register_key"),
     path("registro/cancelar/", views.cancel, name="cancel"),
     path("registro/listo/", views.registered, name="registered"),
+    path("cuenta/bloquear/<str:token>/", views.block_account, name="block_account"),
     *account_urlpatterns(CLIENTS),
 ]

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 from formtools.wizard.views import SessionWizardView, normalize_name
 
 from portal import codes, ratelimit, texts
@@ -115,7 +116,14 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
                 "verified": self._extra(IDENTITY),
             }
         if step == "products":
-            return {"person": self._person()}
+            session = self.request.session
+            if not session.session_key:
+                session.save()  # "taken" answers count per session: it needs a key now
+            return {
+                "person": self._person(),
+                "session_key": session.session_key or "",
+                "client_ip": ratelimit.client_ip(self.request),
+            }
         if step == "code":
             pair = self._pair()
             return {
@@ -156,7 +164,12 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
         if not force and self._extra(CODE_SENT) == pair:
             return
         try:
-            services.send_registration_code(person, pair["email"])
+            services.send_registration_code(
+                person,
+                pair["email"],
+                session_key=self.request.session.session_key or "",
+                ip=ratelimit.client_ip(self.request),
+            )
         except codes.SendRefused as refused:
             messages.warning(self.request, texts.code_wait(refused.wait_seconds))
             return
@@ -205,7 +218,7 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
                 base_url=_base_url(self.request),
                 invitation_id=invitation.pk if invitation else None,
             )
-        except services.EmailTaken:
+        except (services.EmailTaken, services.NewEmailNotAllowed):
             self.storage.current_step = "products"
             form = self.get_form(step="products", data=self.storage.get_step_data("products"))
             if form.is_valid():  # else the form itself already says the email is taken
@@ -268,6 +281,26 @@ def registered(request: HttpRequest) -> HttpResponse:
         "step_title": STEP_TITLES["confirmation"],
     }
     return render(request, "registration/registered.html", context)
+
+
+# --- the client login, and blocking an account from the new-address notice ----------------------
+@never_cache
+@require_http_methods(["GET", "POST"])
+def block_account(request: HttpRequest, token: str) -> HttpResponse:
+    """ "Bloquear la cuenta": GET asks to confirm (mail scanners open links), POST blocks."""
+    try:
+        person = services.person_for_block_token(token)
+    except services.BadBlockLink:
+        return render(request, "registration/block_account.html", {"bad_link": True}, status=400)
+    if request.method == "POST":
+        try:
+            person = services.block_account(token=token)
+        except services.BadBlockLink:
+            return render(
+                request, "registration/block_account.html", {"bad_link": True}, status=400
+            )
+    context = {"person": person, "blocked": person.account_blocked_at is not None}
+    return render(request, "registration/block_account.html", context)
 
 
 # --- "Mis productos" ----------------------------------------------------------------------------

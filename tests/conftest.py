@@ -68,11 +68,12 @@ def make_agent(db):
 
 @pytest.fixture
 def make_request(make_agent):
-    """A pending access request: `make_request(agent=None, role_code="AGENTE", email=...)`."""
+    """A pending access request: `make_request(agent=None, role_code="AGENTE", email=...)`.
+    Without an agent, one is made whose SAA email is the request's (the manuals' case)."""
     from agents.models import AccessRequest, Role
 
     def make(agent=None, role_code="AGENTE", **fields) -> AccessRequest:
-        agent = agent or make_agent()
+        agent = agent or make_agent(**({"email": fields["email"]} if "email" in fields else {}))
         role, _ = Role.objects.get_or_create(code=role_code, defaults={"name": role_code})
         fields.setdefault("email", agent.email or "agente@ejemplo.test")
         request = AccessRequest.objects.create(agent=agent, role=role, **fields)
@@ -258,6 +259,27 @@ def make_agent_user(make_agent):
         )
         agent.user = user
         agent.save(update_fields=["user"])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_portal_user(make_agent_user, make_person):
+    """`make_portal_user("agents" | "clients", password=...)`: an account of that portal (a
+    client's is María Rodríguez, signed in by her email)."""
+    from portal.models import User
+
+    def make(portal: str, *, password: str) -> User:
+        if portal == "agents":
+            return make_agent_user(password=password)
+        person = make_person(emails=["maria.rodriguez@ejemplo.test"])
+        user = User.objects.create_user(
+            "maria.rodriguez@ejemplo.test", email="maria.rodriguez@ejemplo.test",
+            password=password, kind=User.Kind.CLIENT,
+        )  # fmt: skip
+        person.user = user
+        person.save(update_fields=["user"])
         return user
 
     return make

@@ -274,3 +274,15 @@ class ClientWizard:
 
     def back(self, from_step, to_step):
         return self.post(from_step, {}, wizard_goto_step=to_step)
+
+
+def click_approve_in_admin(page, agent, *, username="revisora", password="clave-revisora-2026"):
+    """In Chromium, as the reviewer: sign in to /admin/, open the agent's request from the
+    queue and press "Aprobar", finding each thing by its label or text."""
+    page.goto("/admin/")
+    page.get_by_label("Nombre de usuario").fill(username)
+    page.get_by_label("Contraseña").fill(password)
+    page.get_by_role("button", name="Identificarse").click()
+    page.get_by_role("link", name="Solicitudes de acceso").first.click()
+    page.get_by_role("link", name=agent.clave_agente).click()
+    page.get_by_role("button", name="Aprobar").click()

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from agents.models import AccessRequest, Agent, Channel, Role
 from agents.saa import normalize_rfc
 from notifications.services import queue_email
 from portal import ratelimit
+from portal.accounts.services import mask_email
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -90,16 +92,45 @@ def submit_access_request(
             channels = list(Channel.objects.filter(pk__in=set(channel_ids) & allowed))
             if not channels:
                 raise AgentNotFound
-            request = AccessRequest.objects.create(agent=agent, role=role, email=email)
+            differs = email_differs_from_saa(email=email, agent=agent)
+            request = AccessRequest.objects.create(
+                agent=agent, role=role, email=email, email_differs_from_saa=differs
+            )
             request.channels.set(channels)
             queue_email(
                 email,
                 "solicitud_recibida",
                 {"full_name": agent.full_name, "request_id": request.pk},
             )
+            if differs and agent.email:
+                notify_saa_of_other_email(request=request)
     except IntegrityError as exc:
         raise RequestPending from exc
     return request
+
+
+def email_differs_from_saa(*, email: str, agent: Agent) -> bool:
+    """Whether `email` is not the agent's SAA email (any case; no SAA email differs too)."""
+    return email.strip().casefold() != (agent.email or "").strip().casefold()
+
+
+def notify_saa_of_other_email(*, request: AccessRequest) -> None:
+    """Tell the agent's SAA address that access was requested with another email.
+
+    Queued with the request (same transaction): the keys an agent types are semi-public,
+    so the owner of the SAA address must hear of it before a reviewer approves.
+    """
+    when = timezone.localtime(request.created_at)
+    queue_email(
+        request.agent.email,
+        "solicitud_otro_correo",
+        {
+            "full_name": request.agent.full_name,
+            "request_id": request.pk,
+            "masked_email": mask_email(request.email),
+            "requested_at": when.strftime("%d/%m/%Y %H:%M"),
+        },
+    )
 
 
 def find_agent_in_promotoria(*, user: User, numero: str) -> Agent | None:

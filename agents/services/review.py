@@ -17,6 +17,7 @@ from agents.models import AccessRequest, Agent, Decision, Role
 from notifications.services import queue_email
 from portal.accounts.services import queue_password_link
 
+from .identification import email_differs_from_saa
 from .usernames import NoUsernameLeft, generate_username
 
 if TYPE_CHECKING:
@@ -43,6 +44,18 @@ class AlreadyDecided(DecisionError):
     """Another reviewer decided the request first."""
 
 
+class EmailNotConfirmed(DecisionError):
+    """The request's email is not the SAA's and the reviewer has not confirmed it."""
+
+
+def needs_email_confirmation(request: AccessRequest) -> bool:
+    """Approving sends the credentials to the typed email: when it is not the SAA's (marked
+    at submission, or the SAA changed since), a reviewer must vouch for it explicitly."""
+    return request.email_differs_from_saa or email_differs_from_saa(
+        email=request.email, agent=request.agent
+    )
+
+
 def can_review(user: User | AnonymousUser | None) -> bool:
     """Only active back-office staff holding the review permission decide requests."""
     return bool(
@@ -67,7 +80,14 @@ def _lock_pending(request_id: int, by: User) -> AccessRequest:
     return request
 
 
-def _record_decision(request: AccessRequest, kind: str, by: User, reason: str = "") -> None:
+def _record_decision(
+    request: AccessRequest,
+    kind: str,
+    by: User,
+    reason: str = "",
+    *,
+    email_override_confirmed: bool = False,
+) -> None:
     request.status = kind
     request.decided_at = timezone.now()
     request.decided_by = by
@@ -75,14 +95,24 @@ def _record_decision(request: AccessRequest, kind: str, by: User, reason: str = 
     request.save(
         update_fields=["status", "decided_at", "decided_by", "rejection_reason", "updated_at"]
     )
-    Decision.objects.create(request=request, decision=kind, reason=reason, decided_by=by)
+    Decision.objects.create(
+        request=request,
+        decision=kind,
+        reason=reason,
+        decided_by=by,
+        email_override_confirmed=email_override_confirmed,
+    )
 
 
-def approve_request(request_id: int, by: User, *, base_url: str = "") -> User:
+def approve_request(
+    request_id: int, by: User, *, base_url: str = "", email_override_confirmed: bool = False
+) -> User:
     """Approve a pending request and issue the agent's account, all in one transaction.
 
     `base_url` (the portal's address, e.g. "https://host/") is needed when the account's
     first password is set through a link (`settings.AGENT_CREDENTIALS == "link"`).
+    A request whose email is not the SAA's is refused (EmailNotConfirmed) unless the
+    reviewer confirmed it (`email_override_confirmed`), which the Decision records.
 
     Two reviewers at once: the row lock makes the second wait and then see it decided.
     """
@@ -93,8 +123,19 @@ def approve_request(request_id: int, by: User, *, base_url: str = "") -> User:
             raise DecisionError(_("El agente ya cuenta con usuario del portal."))
         if not agent.en_vigor:
             raise DecisionError(_("El agente ya no está en vigor en el SAA."))
+        override = needs_email_confirmation(request)
+        if override and not email_override_confirmed:
+            raise EmailNotConfirmed(
+                _(
+                    "La solicitud %(id)s (clave de agente %(clave)s) tiene un correo distinto "
+                    "del registrado en el SAA: apruébala desde su página, tras confirmarlo."
+                )
+                % {"id": request.pk, "clave": agent.clave_agente}
+            )
         user = issue_agent_account(agent, email=request.email, role=request.role, base_url=base_url)
-        _record_decision(request, AccessRequest.Status.APPROVED, by)
+        _record_decision(
+            request, AccessRequest.Status.APPROVED, by, email_override_confirmed=override
+        )
     return user
 
 

@@ -36,8 +36,9 @@ class AccountConfig:
     display_name: str  # "Agentes", "Clientes": named in emails
     # Where the user manages the account (email, password), when not the home page.
     account_page: str = "home"
-    # The username is the email: login asks for it, and an email change renames the user,
-    # so it asks for the password first.
+    # The username is the email: login asks for it, and an email change renames the user.
+    # (An email change asks for the password in every portal: the address receives
+    # "¿Olvidaste tu contraseña?".)
     login_by_email: bool = False
     # The agent manual's rules: a temporary (already expired) password or one past its
     # maximum age only opens "Cambio de contraseña", and contact data (email, phone) must be

@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.http import HttpRequest
@@ -29,6 +30,16 @@ def normalized_phone(value: str) -> str:
     if not 10 <= len(digits) <= 15:
         raise forms.ValidationError(texts.PHONE_INVALID, code="invalid")
     return ("+" if value.strip().startswith("+") else "") + digits
+
+
+def check_current_password(request: HttpRequest, user: User, password: str) -> None:
+    """Raise the field's error unless `password` is `user`'s and the account is not locked."""
+    result = services.verify_current_password(request=request, user=user, password=password)
+    if result is services.PasswordCheck.LOCKED:
+        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        raise ValidationError(texts.ACCOUNT_LOCKED, code="locked", params={"minutes": minutes})
+    if result is not services.PasswordCheck.OK:
+        raise ValidationError(texts.WRONG_PASSWORD, code="password_incorrect")
 
 
 class LoginForm(auth_forms.AuthenticationForm):
@@ -58,6 +69,37 @@ class LoginForm(auth_forms.AuthenticationForm):
 
     def clean_username(self) -> str:
         return self.config.normalize_username(self.cleaned_data.get("username") or "")
+
+    def clean(self) -> dict[str, Any]:
+        # Failures from one address whatever the account ("login_ip", far above the account's
+        # limit: an office shares one IP) are counted here, on the portals' forms, not by
+        # django-axes, which would then lock /admin/ for everyone behind that address.
+        ip = ratelimit.client_ip(self.request) if self.request else ratelimit.NO_ADDRESS
+        try:
+            return ratelimit.limit_failures(
+                "login_ip", self._authenticate, failure=ValidationError, ip=ip
+            )
+        except ratelimit.RateLimited:
+            make_password(self.cleaned_data.get("password"))  # a wrong password's hashing time
+            minutes = ratelimit.rule("login_ip", "ip").window // 60
+            raise ValidationError(
+                texts.ACCOUNT_LOCKED, code="locked", params={"minutes": minutes}
+            ) from None
+
+    def _authenticate(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except ValidationError as error:
+            if error.code == "invalid_login" and services.blocked_account_password(
+                config=self.config,
+                username=self.cleaned_data.get("username") or "",
+                password=self.cleaned_data.get("password") or "",
+            ):
+                raise ValidationError(
+                    texts.ACCOUNT_BLOCKED, code="blocked",
+                    params={"phone": settings.CALL_CENTER_PHONE},
+                ) from None  # fmt: skip
+            raise
 
     def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
@@ -130,14 +172,14 @@ class PasswordChangeForm(SetPasswordForm):
     )
     field_order = ["username", "old_password", "new_password1", "new_password2"]
 
-    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, user: User, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(user, *args, **kwargs)
+        self.request = request
         self.fields["username"].initial = user.get_username()
 
     def clean_old_password(self) -> str:
-        old = self.cleaned_data["old_password"]
-        if not self.user.check_password(old):
-            raise ValidationError(texts.WRONG_PASSWORD, code="password_incorrect")
+        old: str = self.cleaned_data["old_password"]
+        check_current_password(self.request, self.user, old)
         return old
 
     def validate_new_password(self) -> None:
@@ -191,16 +233,16 @@ class EmailChangeForm(EmailTypedTwiceMixin):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args: Any, user: User, config: AccountConfig, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        if not config.login_by_email:  # changing the login name asks for the password
-            del self.fields["password"]
+        self.request = request
 
     def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError(texts.WRONG_PASSWORD, code="password_incorrect")
+        # In every portal: whoever holds a session must not move the account's mail (and with
+        # it "¿Olvidaste tu contraseña?") to an address of theirs without the password.
+        password: str = self.cleaned_data["password"]
+        check_current_password(self.request, self.user, password)
         return password
 
     def clean(self) -> dict[str, Any]:
@@ -209,8 +251,8 @@ class EmailChangeForm(EmailTypedTwiceMixin):
         if email and not self.has_error("email_confirmation"):
             if email == (self.user.email or "").lower():
                 self.add_error("email", texts.EMAIL_UNCHANGED)
-            elif services.email_in_use(email, by_other_than=self.user):
-                self.add_error("email", texts.EMAIL_TAKEN)
+        # Whether another account uses the address is told by the service, under the
+        # "email_taken" limit, only once the password was right (the view calls it).
         return data
 
 
@@ -233,10 +275,36 @@ class PhoneForm(forms.Form):
 
 
 class ContactForm(PhoneForm):
-    """First entry: "deberás actualizar tu correo electrónico y teléfono de contacto"."""
+    """First entry: "deberás actualizar tu correo electrónico y teléfono de contacto". A new
+    email asks for the current password, as on the email change page."""
 
     email = forms.EmailField(label=_("Correo electrónico"), max_length=254)
-    field_order = ["email", "phone"]
+    password = forms.CharField(
+        label=_("Contraseña actual"),
+        required=False,
+        strip=False,
+        help_text=_("Sólo si cambias tu correo electrónico."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["email", "phone", "password"]
+
+    def __init__(self, *args: Any, user: User, request: HttpRequest, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.request = request
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        email, password = data.get("email"), data.get("password") or ""
+        if email and email != (self.user.email or "").lower():
+            if not password:
+                self.add_error("password", texts.CURRENT_PASSWORD_REQUIRED)
+            else:
+                try:
+                    check_current_password(self.request, self.user, password)
+                except ValidationError as error:
+                    self.add_error("password", error)
+        return data

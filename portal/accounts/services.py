@@ -3,17 +3,20 @@ with a code, contact data. Plain typed functions; the views and other apps call 
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timedelta
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, authenticate, get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
+from django.utils.formats import date_format
 from django.utils.http import urlsafe_base64_encode
 
 from notifications.services import queue_email
@@ -22,6 +25,8 @@ from portal import codes, ratelimit
 from . import AccountConfig, config_for, configs
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from notifications.models import OutboxEmail
     from portal.models import User
 
@@ -32,8 +37,18 @@ class EmailInUse(Exception):
     """Another account already uses the address."""
 
 
+class EmailUnavailable(Exception):
+    """Past the "email_taken" limit: refused without saying whether another account has it."""
+
+
 class NoEmailChangePending(Exception):
     """No code was sent (or it was voided): start the change again."""
+
+
+class PasswordCheck(enum.Enum):
+    OK = "ok"
+    WRONG = "wrong"
+    LOCKED = "locked"  # past the login limit: even the right password is refused
 
 
 # --- Passwords -----------------------------------------------------------------------------
@@ -60,6 +75,18 @@ def set_password(user: User, raw_password: str) -> None:
         axes_reset(username=user.get_username())
     except Exception:  # noqa: BLE001, S110  # nosec B110
         pass
+
+
+def verify_current_password(*, request: HttpRequest, user: User, password: str) -> PasswordCheck:
+    """ "Contraseña actual" checked as a login is: django-axes' backend counts a wrong one
+    toward the same lockout, and past it refuses even the right one (else a stolen session
+    could guess the password here without limit)."""
+    found = authenticate(request, username=user.get_username(), password=password)
+    if found is not None and found.pk == user.pk:
+        return PasswordCheck.OK
+    if getattr(request, "axes_locked_out", False):
+        return PasswordCheck.LOCKED
+    return PasswordCheck.WRONG
 
 
 def password_expires_at(user: User) -> datetime | None:
@@ -95,6 +122,14 @@ def days_until_password_reset(user: User) -> int | None:
 def temporary_password_expired(user: User) -> bool:
     """The account still has a temporary password and its time ran out (login refuses it)."""
     return bool(user.password_expired) and not user.temporary_password_is_valid()
+
+
+def blocked_account_password(*, config: AccountConfig, username: str, password: str) -> bool:
+    """True when `password` is right for this portal's inactive account `username`: only
+    its owner is told the account is blocked; a wrong password keeps the usual answer."""
+    accounts = get_user_model().objects.filter(kind=config.user_kind, is_active=False)
+    user = accounts.filter(username=username).first()
+    return user is not None and user.check_password(password)
 
 
 # --- Set-password links ("aquí", "¿Olvidaste tu contraseña?") -------------------------------
@@ -168,13 +203,33 @@ def email_in_use(email: str, *, by_other_than: User | None = None) -> bool:
     return users.exists()
 
 
-def start_email_change(user: User, new_email: str) -> codes.OneTimeCode:
-    """Email a 6-digit code to `new_email`; raises EmailInUse or codes.SendRefused."""
+def check_new_email(*, user: User, email: str, session_key: str, ip: str) -> None:
+    """Raise EmailInUse when another account has `email`; past the "email_taken" limit of
+    the session or address raise EmailUnavailable for every address, taken or not, so the
+    page cannot be used to learn which addresses have an account."""
+    if ratelimit.exceeded("email_taken", session=session_key, ip=ip):
+        raise EmailUnavailable(email)
+    if email_in_use(email, by_other_than=user):
+        if not ratelimit.consume("email_taken", session=session_key, ip=ip):
+            raise EmailUnavailable(email)
+        raise EmailInUse(email)
+
+
+def start_email_change(
+    user: User, new_email: str, *, session_key: str, ip: str
+) -> codes.OneTimeCode:
+    """Email a 6-digit code to `new_email`; raises EmailInUse, EmailUnavailable or
+    codes.SendRefused."""
     new_email = new_email.strip().lower()
-    if email_in_use(new_email, by_other_than=user):
-        raise EmailInUse(new_email)
+    check_new_email(user=user, email=new_email, session_key=session_key, ip=ip)
     return codes.send_code(
-        EMAIL_CHANGE, _subject(user), new_email, "codigo", {"full_name": user.get_full_name()}
+        EMAIL_CHANGE,
+        _subject(user),
+        new_email,
+        "codigo",
+        {"full_name": user.get_full_name()},
+        session_key=session_key,
+        ip=ip,
     )
 
 
@@ -190,12 +245,13 @@ def pending_email_change(user: User) -> str | None:
     return row.email if row else None
 
 
-def resend_email_change_code(user: User) -> str:
-    """A new code to the pending address; raises NoEmailChangePending or codes.SendRefused."""
+def resend_email_change_code(user: User, *, session_key: str, ip: str) -> str:
+    """A new code to the pending address; raises NoEmailChangePending, EmailInUse,
+    EmailUnavailable or codes.SendRefused."""
     pending = pending_email_change(user)
     if pending is None:
         raise NoEmailChangePending
-    start_email_change(user, pending)
+    start_email_change(user, pending, session_key=session_key, ip=ip)
     return pending
 
 
@@ -206,14 +262,16 @@ def cancel_email_change(user: User) -> None:
     ).update(voided=True)
 
 
-def confirm_email_change(user: User, code: str) -> codes.Check:
+def confirm_email_change(user: User, code: str, *, current_session_key: str | None) -> codes.Check:
     """Check the code sent to the new address; on success the address becomes the user's
-    (and the username too where it is the email). Raises NoEmailChangePending, or
-    EmailInUse when another account took the address meanwhile."""
+    (and the username too where it is the email), the old address is told, and every
+    session but `current_session_key` ends. Raises NoEmailChangePending, or EmailInUse
+    when another account took the address meanwhile."""
     new_email = pending_email_change(user)
     if new_email is None:
         raise NoEmailChangePending
     config = config_for(user)
+    old_email = user.email
     try:
         with transaction.atomic():
             result = codes.check_code(EMAIL_CHANGE, _subject(user), new_email, code)
@@ -229,9 +287,60 @@ def confirm_email_change(user: User, code: str) -> codes.Check:
             user.save(update_fields=fields)
             if config is not None and config.email_changed is not None:
                 config.email_changed(user, new_email)
+            if old_email and old_email.lower() != new_email:
+                queue_email_changed_notice(user, old_email=old_email, new_email=new_email)
+            end_other_sessions(user, keep_session_key=current_session_key)
     except IntegrityError:  # another account took it as username between check and save
         raise EmailInUse(new_email) from None
     return result
+
+
+def mask_email(email: str) -> str:
+    """ "ana.lopez@ejemplo.com" → "an***@ej***.com": enough for the owner to recognise it,
+    too little to hand the address to whoever reads the notice (short parts keep 1 letter)."""
+    local, at, domain = email.strip().partition("@")
+    if not at or not local:
+        return "***"
+    name, dot, tld = domain.rpartition(".")
+    if not dot:
+        name, tld = domain, ""
+
+    def part(text: str) -> str:
+        return f"{text[: 2 if len(text) > 3 else 1]}***"
+
+    return f"{part(local)}@{part(name)}{dot}{tld}"
+
+
+def queue_email_changed_notice(user: User, *, old_email: str, new_email: str) -> None:
+    """Tell the address that is being replaced: if the change was not the owner's, this is
+    the only mail that still reaches them (a reset link now goes to the new address)."""
+    config = config_for(user)
+    queue_email(
+        old_email,
+        "correo_cambiado",
+        {
+            "full_name": user.get_full_name(),
+            "portal": config.display_name if config else "",
+            "changed_at": date_format(timezone.localtime(), "DATETIME_FORMAT"),
+            "new_email_masked": mask_email(new_email),
+        },
+    )
+
+
+def end_other_sessions(user: User, *, keep_session_key: str | None) -> int:
+    """Delete every stored session of `user` except `keep_session_key`; returns how many.
+    A thief's session must not outlive the change; sessions are kept in the database
+    (Django's db or cached_db engine), whose rows are read here."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    model = store.get_model_class()
+    ended = 0
+    for row in model.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if row.session_key == keep_session_key:
+            continue
+        if str(row.get_decoded().get(SESSION_KEY)) == str(user.pk):
+            store(session_key=row.session_key).delete()  # clears the cache copy too
+            ended += 1
+    return ended
 
 
 # --- Contact data --------------------------------------------------------------------------

@@ -46,6 +46,13 @@ def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
 
 
+def _requester(request: HttpRequest) -> dict[str, str]:
+    """The session and address that limits on code mails and email answers count by."""
+    if request.session.session_key is None:
+        request.session.save()  # a signed-in user always has one; this is a safeguard
+    return {"session_key": request.session.session_key or "", "ip": ratelimit.client_ip(request)}
+
+
 class AccountPageMixin:
     """The portal's layout and URLs for the account templates."""
 
@@ -114,7 +121,7 @@ class PasswordChangeView(AccountRequiredMixin, AccountPageMixin, FormView):
     template_name = "portal/account/password_change.html"
 
     def get_form_kwargs(self) -> dict[str, Any]:
-        return {**super().get_form_kwargs(), "user": self.account_user}
+        return {**super().get_form_kwargs(), "user": self.account_user, "request": self.request}
 
     def form_valid(self, form: forms.PasswordChangeForm) -> HttpResponse:
         forced = services.password_needs_change(self.account_user)
@@ -141,9 +148,14 @@ class SendsEmailCodeMixin(AccountRequiredMixin):
         the form again with the reason (the address is taken, or a code was sent too
         recently)."""
         try:
-            services.start_email_change(self.account_user, form.cleaned_data["email"])
+            services.start_email_change(
+                self.account_user, form.cleaned_data["email"], **_requester(self.request)
+            )
         except services.EmailInUse:
             form.add_error("email", texts.EMAIL_TAKEN)
+            return self.form_invalid(form)
+        except services.EmailUnavailable:
+            form.add_error("email", texts.EMAIL_UNAVAILABLE)
             return self.form_invalid(form)
         except codes.SendRefused as refused:
             form.add_error(None, texts.code_wait(refused.wait_seconds))
@@ -154,13 +166,13 @@ class SendsEmailCodeMixin(AccountRequiredMixin):
 
 @method_decorator([never_cache, sensitive_post_parameters()], name="dispatch")
 class EmailChangeView(SendsEmailCodeMixin, AccountPageMixin, FormView):
-    """Step 1: the new address twice (and the password where asked); a code goes to it."""
+    """Step 1: the new address twice and the current password; a code goes to it."""
 
     form_class = forms.EmailChangeForm
     template_name = "portal/account/email_change.html"
 
     def get_form_kwargs(self) -> dict[str, Any]:
-        return {**super().get_form_kwargs(), "user": self.account_user, "config": self.config}
+        return {**super().get_form_kwargs(), "user": self.account_user, "request": self.request}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -173,7 +185,8 @@ class EmailChangeView(SendsEmailCodeMixin, AccountPageMixin, FormView):
 
 @method_decorator(never_cache, name="dispatch")
 class EmailChangeConfirmView(AccountRequiredMixin, AccountPageMixin, FormView):
-    """Step 2: the 6-digit code sent to the new address; on success it is the user's.
+    """Step 2: the 6-digit code sent to the new address; on success it is the user's, the
+    old address is told and the user's other sessions end.
     "Reenviar código" sends a new one (after a cooldown); "Cancelar" drops the change."""
 
     form_class = forms.CodeForm
@@ -206,9 +219,14 @@ class EmailChangeConfirmView(AccountRequiredMixin, AccountPageMixin, FormView):
             return redirect(self.config.account_url_name)
         if "resend" in request.POST:
             try:
-                email = services.resend_email_change_code(user)
+                email = services.resend_email_change_code(user, **_requester(request))
             except codes.SendRefused as refused:
                 messages.warning(request, texts.code_wait(refused.wait_seconds))
+            except (services.EmailInUse, services.EmailUnavailable) as refused:
+                services.cancel_email_change(user)  # another account took it meanwhile
+                taken = isinstance(refused, services.EmailInUse)
+                messages.error(request, texts.EMAIL_TAKEN if taken else texts.EMAIL_UNAVAILABLE)
+                return redirect(self.config.url_name("email_change"))
             else:
                 messages.info(request, str(texts.CODE_SENT) % {"email": email})
             return redirect(_with_next(request.path, safe_next(request)))
@@ -217,7 +235,11 @@ class EmailChangeConfirmView(AccountRequiredMixin, AccountPageMixin, FormView):
     def form_valid(self, form: Form) -> HttpResponse:
         user = self.account_user
         try:
-            result = services.confirm_email_change(user, form.cleaned_data["code"])
+            result = services.confirm_email_change(
+                user,
+                form.cleaned_data["code"],
+                current_session_key=self.request.session.session_key,
+            )
         except services.NoEmailChangePending:
             return redirect(self.config.account_url_name)
         except services.EmailInUse:
@@ -250,7 +272,7 @@ class PhoneChangeView(AccountRequiredMixin, AccountPageMixin, FormView):
         return redirect(self.config.account_url_name)
 
 
-@method_decorator(never_cache, name="dispatch")
+@method_decorator([never_cache, sensitive_post_parameters()], name="dispatch")
 class ConfirmContactView(SendsEmailCodeMixin, AccountPageMixin, FormView):
     """First entry: confirm or update email and phone; a new email is verified by a code
     on the email-confirmation page, which then counts as the confirmation."""
@@ -261,6 +283,9 @@ class ConfirmContactView(SendsEmailCodeMixin, AccountPageMixin, FormView):
     def get_initial(self) -> dict[str, Any]:
         user = self.account_user
         return {"email": user.email, "phone": user.phone}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "user": self.account_user, "request": self.request}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), "next": safe_next(self.request)}

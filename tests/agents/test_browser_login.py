@@ -5,6 +5,8 @@ import re
 import pytest
 from django.core import mail
 
+from tests.helpers import click_approve_in_admin
+
 NEW = "Girasol-Azul-2024"
 
 
@@ -14,17 +16,14 @@ def test_approval_in_admin_to_welcome(page, make_agent, make_request, make_revie
     reviewer = make_reviewer("revisora")
     reviewer.set_password("clave-revisora-2026")
     reviewer.save()
-    agent = make_agent(nombre="ZELINDABETH", apellido_paterno="RUIZ", apellido_materno="")
+    agent = make_agent(
+        nombre="ZELINDABETH", apellido_paterno="RUIZ", apellido_materno="",
+        email="zruiz@ejemplo.test",
+    )  # fmt: skip
     make_request(agent=agent, email="zruiz@ejemplo.test")
 
     # The reviewer approves in Django admin.
-    page.goto("/admin/")
-    page.get_by_label("Nombre de usuario").fill("revisora")
-    page.get_by_label("Contraseña").fill("clave-revisora-2026")
-    page.get_by_role("button", name="Identificarse").click()
-    page.get_by_role("link", name="Solicitudes de acceso").first.click()
-    page.get_by_role("link", name=agent.clave_agente).click()
-    page.get_by_role("button", name="Aprobar").click()
+    click_approve_in_admin(page, agent)
     page.get_by_text("Solicitud aprobada; usuario generado:").wait_for()
     page.context.clear_cookies()  # the agent's own browser from here on
 

@@ -22,7 +22,8 @@ def test_agent_requests_access_from_the_login_page(page, make_agent):
 
     Role.objects.get_or_create(code="AGENTE", defaults={"name": "AGENTE"})
     agent = make_agent(nombre="XIMENA", apellido_paterno="SOTO", apellido_materno="PARDO",
-                       canales=["Individual Privado", "Grupo Privado"])  # fmt: skip
+                       canales=["Individual Privado", "Grupo Privado"],
+                       email="ximena@ejemplo.test")  # fmt: skip
     page.goto("/")
     page.get_by_role("link", name="Agentes").click()
     page.get_by_role("link", name="Solicítalo aquí.").click()

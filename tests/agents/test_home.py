@@ -72,7 +72,11 @@ def test_new_email_at_first_entry_is_confirmed_by_code_sent_to_it(
 ):
     user = signed_in(contact_confirmed=False)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(CONFIRM, {"email": "Nuevo@Ejemplo.test", "phone": "5511112222"})
+        # A new email asks for the current password (make_agent_user's), as the change page does.
+        response = client.post(
+            CONFIRM,
+            {"email": "Nuevo@Ejemplo.test", "phone": "5511112222", "password": "Clave-Segura-2024"},
+        )
     assert response.url == reverse("agents:email_confirm")
     assert mail.outbox[-1].to == ["nuevo@ejemplo.test"]
     user.refresh_from_db()

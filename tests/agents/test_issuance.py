@@ -28,8 +28,11 @@ def message_with(text: str):
 def test_approval_creates_an_agent_user_linked_to_the_agent(
     make_agent, make_request, make_reviewer, django_capture_on_commit_callbacks
 ):
-    agent = make_agent(nombre="XAVIER", apellido_paterno="SEMPERE", apellido_materno="PARRA")
-    request = make_request(agent, email="xavier@ejemplo.test")
+    agent = make_agent(
+        nombre="XAVIER", apellido_paterno="SEMPERE", apellido_materno="PARRA",
+        email="xavier@ejemplo.test",
+    )  # fmt: skip
+    request = make_request(agent)
     user = approve(request, make_reviewer(), django_capture_on_commit_callbacks)
 
     agent.refresh_from_db()
@@ -43,9 +46,9 @@ def test_approval_creates_an_agent_user_linked_to_the_agent(
 
 
 def test_approval_sends_username_and_password_in_two_separate_emails(
-    make_request, make_reviewer, django_capture_on_commit_callbacks
+    make_agent, make_request, make_reviewer, django_capture_on_commit_callbacks
 ):
-    request = make_request(email="xavier@ejemplo.test")
+    request = make_request(make_agent(email="xavier@ejemplo.test"))
     user = approve(request, make_reviewer(), django_capture_on_commit_callbacks)
 
     assert len(mail.outbox) == 2
@@ -204,9 +207,9 @@ def test_rejection_needs_a_reason(make_request, make_reviewer):
 
 @pytest.mark.worker
 def test_both_emails_arrive_by_smtp_through_a_real_worker(
-    celery_worker, smtp_sink, make_request, make_reviewer
+    celery_worker, smtp_sink, make_agent, make_request, make_reviewer
 ):
-    request = make_request(email="xavier@ejemplo.test")
+    request = make_request(make_agent(email="xavier@ejemplo.test"))
     user = services.approve_request(request.pk, make_reviewer())
 
     messages = smtp_sink.wait_for(2)

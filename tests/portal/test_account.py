@@ -13,6 +13,7 @@ from portal.accounts import services
 
 PASSWORD = "Clave-Segura-2024"
 NEW = "Girasol-Azul-2024"
+REQUESTER = {"session_key": "sesion-de-prueba", "ip": "10.0.0.1"}
 
 
 def last_code() -> str:
@@ -33,27 +34,27 @@ def test_email_change_service_sends_code_to_new_address_only(
     user = make_agent_user()
     old = user.email
     with django_capture_on_commit_callbacks(execute=True):
-        services.start_email_change(user, " Nuevo@Ejemplo.TEST ")
+        services.start_email_change(user, " Nuevo@Ejemplo.TEST ", **REQUESTER)
     assert mail.outbox[-1].to == ["nuevo@ejemplo.test"]
     assert services.pending_email_change(user) == "nuevo@ejemplo.test"
     code = last_code()
     wrong = "111111" if code != "111111" else "222222"
-    assert services.confirm_email_change(user, wrong) is codes.Check.WRONG
+    assert services.confirm_email_change(user, wrong, current_session_key=None) is codes.Check.WRONG
     user.refresh_from_db()
     assert user.email == old
-    assert services.confirm_email_change(user, code) is codes.Check.OK
+    assert services.confirm_email_change(user, code, current_session_key=None) is codes.Check.OK
     user.refresh_from_db()
     assert user.email == "nuevo@ejemplo.test"
     assert services.pending_email_change(user) is None
     with pytest.raises(services.NoEmailChangePending):
-        services.confirm_email_change(user, last_code())
+        services.confirm_email_change(user, last_code(), current_session_key=None)
 
 
 @pytest.mark.django_db
 def test_email_change_refuses_an_address_of_another_account(make_agent_user):
     user, other = make_agent_user(), make_agent_user()
     with pytest.raises(services.EmailInUse):
-        services.start_email_change(user, other.email.upper())
+        services.start_email_change(user, other.email.upper(), **REQUESTER)
 
 
 @pytest.mark.django_db
@@ -69,7 +70,12 @@ def test_email_change_pages_from_administra_tu_usuario(
     assert "El correo electrónico y su confirmación no coinciden." in response.text
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            url, {"email": "nuevo@ejemplo.test", "email_confirmation": "nuevo@ejemplo.test"}
+            url,
+            {
+                "email": "nuevo@ejemplo.test",
+                "email_confirmation": "nuevo@ejemplo.test",
+                "password": PASSWORD,
+            },
         )
     assert response.url == reverse("agents:email_confirm")
     code = last_code()
@@ -90,7 +96,11 @@ def test_second_code_within_cooldown_is_refused_with_a_wait_message(
     client, make_agent_user, django_capture_on_commit_callbacks
 ):
     client.force_login(make_agent_user())
-    data = {"email": "nuevo@ejemplo.test", "email_confirmation": "nuevo@ejemplo.test"}
+    data = {
+        "email": "nuevo@ejemplo.test",
+        "email_confirmation": "nuevo@ejemplo.test",
+        "password": PASSWORD,
+    }
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("agents:email_change"), data)
         response = client.post(reverse("agents:email_change"), data)

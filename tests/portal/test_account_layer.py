@@ -23,20 +23,11 @@ PORTALS = {
 
 
 @pytest.fixture
-def signed_in(client, make_agent_user, make_person):
+def signed_in(client, make_portal_user):
     """`signed_in("agents")` or `signed_in("clients")`: a user of that portal, signed in."""
 
     def sign_in(portal: str) -> User:
-        if portal == "agents":
-            user = make_agent_user(password=PASSWORD)
-        else:
-            person = make_person(emails=["maria.rodriguez@ejemplo.test"])
-            user = User.objects.create_user(
-                "maria.rodriguez@ejemplo.test", email="maria.rodriguez@ejemplo.test",
-                password=PASSWORD, kind=User.Kind.CLIENT,
-            )  # fmt: skip
-            person.user = user
-            person.save(update_fields=["user"])
+        user = make_portal_user(portal, password=PASSWORD)
         client.force_login(user)
         return user
 
@@ -164,9 +155,11 @@ def test_reset_links_only_open_their_own_portal(
 
 def test_axes_takes_its_limits_from_the_rate_limit_table(settings):
     login = {rule.key: rule for rule in ratelimit.RATE_LIMITS["login"]}
-    assert settings.AXES_FAILURE_LIMIT == login["username"].limit == login["ip"].limit
+    assert settings.AXES_FAILURE_LIMIT == login["username"].limit == login["username_ip"].limit
     assert settings.AXES_COOLOFF_TIME.total_seconds() == login["username"].window
-    assert settings.AXES_LOCKOUT_PARAMETERS == [["username"], ["ip_address"]]
+    assert settings.AXES_LOCKOUT_PARAMETERS == [["username"], ["username", "ip_address"]]
+    # The IP-only rule is far higher and not axes' (it would lock /admin/ too).
+    assert ratelimit.rule("login_ip", "ip").limit >= 10 * login["username"].limit
 
 
 def test_every_portal_is_configured_once():

@@ -14,7 +14,9 @@ from tests.helpers import run_together
 
 
 def send(email="ana@ejemplo.test", subject="person:1", captured=None):
-    row = codes.send_code("registro", subject, email, "codigo", {"full_name": "ANA"})
+    row = codes.send_code(
+        "registro", subject, email, "codigo", {"full_name": "ANA"}, session_key="s", ip="10.0.0.1"
+    )
     return row
 
 

@@ -363,10 +363,10 @@ def test_set_password_links_survive_any_uid_token_and_password(
 # --- signed-in forms ------------------------------------------------------------------------
 AGENT_FORMS = {
     "/agentes/contrasena/cambiar/": ["old_password", "new_password1", "new_password2"],
-    "/agentes/correo/cambiar/": ["email", "email_confirmation"],
+    "/agentes/correo/cambiar/": ["email", "email_confirmation", "password"],
     "/agentes/correo/cambiar/codigo/": ["code"],
     "/agentes/telefono/cambiar/": ["phone"],
-    "/agentes/datos-de-contacto/": ["email", "phone"],
+    "/agentes/datos-de-contacto/": ["email", "phone", "password"],
 }
 
 

@@ -142,6 +142,7 @@ def test_no_secret_or_typed_password_is_stored_anywhere(
             {
                 "email": "xavier.nuevo@ejemplo.test",
                 "email_confirmation": "xavier.nuevo@ejemplo.test",
+                "password": new,  # an email change asks for the password in both portals
             },
         ),
     )
