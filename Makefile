@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench install system-deps demo clean
+.PHONY: run test lint bench bench-email install system-deps demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ test: install system-deps
 # Figures, not pass/fail: login and reset timing for existing vs unknown accounts.
 bench: install system-deps
 	$(BIN)/python bench/auth_timing.py
+
+# Figures, not pass/fail: emails expected, delivered and duplicated under each fault (Redis
+# down, SMTP refusing or down, worker killed before DATA and after 250, PostgreSQL restart,
+# beat stopped), with time scaled down; about ten minutes. Not part of `make test`.
+bench-email: install system-deps
+	$(BIN)/python bench/email_faults.py
 
 # ruff (format + check), mypy with django-stubs (it reads portal.settings, which needs no
 # environment variables), bandit on the apps, and pip-audit on the pinned packages: a known

@@ -1,29 +1,50 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import OutboxEmail
+from .recovery import requeue_emails
 
 
 @admin.register(OutboxEmail)
 class OutboxEmailAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "to", "template", "status", "attempts", "sent_at", "last_error")
+    list_display = (
+        "created_at", "to", "template", "status", "attempts", "next_attempt_at", "last_error",
+        "sent_at",
+    )  # fmt: skip
     list_filter = ("status", "template")
     search_fields = ("to",)
-    readonly_fields = [f.name for f in OutboxEmail._meta.fields]
-    actions = ["retry"]
+    # The sealed secrets are ciphertext, of no use to a reader and not to be copied around.
+    readonly_fields = [f.name for f in OutboxEmail._meta.fields if f.name != "sealed_secrets"]
+    exclude = ("sealed_secrets",)
+    actions = ["requeue"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Reintentar el envío")
-    def retry(self, request: HttpRequest, queryset: QuerySet[OutboxEmail]) -> None:
-        from .tasks import deliver
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A pending row is an email someone is waiting for: deleting it loses it silently.
+        # Django's bulk `delete_selected` asks this for every selected row and refuses the
+        # whole deletion when one is pending.
+        if obj is not None and obj.status == OutboxEmail.Status.PENDING:
+            return False
+        return super().has_delete_permission(request, obj)
 
-        ids = list(queryset.exclude(status=OutboxEmail.Status.SENT).values_list("pk", flat=True))
-        queryset.filter(pk__in=ids).update(status=OutboxEmail.Status.PENDING, next_attempt_at=None)
-        for pk in ids:
-            deliver.delay(pk)
-        self.message_user(request, f"{len(ids)} correo(s) en cola de nuevo.")
+    @admin.action(description=_("Reenviar"), permissions=["change"])
+    def requeue(self, request: HttpRequest, queryset: QuerySet[OutboxEmail]) -> None:
+        count = requeue_emails(ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d correo en cola de nuevo, con todos sus intentos.",
+                "%(count)d correos en cola de nuevo, con todos sus intentos.",
+                count,
+            )
+            % {"count": count},
+        )

@@ -1,13 +1,25 @@
+from email.utils import make_msgid, parseaddr
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def make_message_id() -> str:
+    """A new Message-ID in the sender's domain, e.g. `<1733…@alta.test>`."""
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    domain = address.rpartition("@")[2] or "alta.invalid"
+    return make_msgid(domain=domain)
 
 
 class OutboxEmail(models.Model):
     """An email to send, written in the same transaction as the change that causes it.
 
-    The body is rendered when the email is sent, never stored: a secret (a temporary
-    password, a code) is produced by `secret_provider` at that moment, so no secret sits
-    in the outbox in clear.
+    The body is rendered when the email is sent, never stored. A secret (a temporary
+    password, a code) is produced by `secret_provider` once, at the row's first attempt, and
+    kept in `sealed_secrets` encrypted until the row is sent or fails for good: every copy
+    of the email (a retry after a crash that followed the server's "250") carries the same
+    valid secret and the same `message_id`, and no secret sits in the outbox in clear.
     """
 
     class Status(models.TextChoices):
@@ -19,6 +31,11 @@ class OutboxEmail(models.Model):
     template = models.CharField(_("plantilla"), max_length=100)
     context = models.JSONField(_("contexto"), default=dict, blank=True)
     secret_provider = models.CharField(max_length=200, blank=True)
+    # The RFC 5322 Message-ID of every copy sent, made with the row: mail systems drop
+    # copies they already have, which turns an at-least-once resend into "once" for people.
+    message_id = models.CharField(max_length=250, unique=True, default=make_message_id)
+    # The provider's values, Fernet-encrypted (notifications.crypto); wiped once sent/failed.
+    sealed_secrets = models.TextField(blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     subject = models.CharField(_("asunto"), max_length=250, blank=True)

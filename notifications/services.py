@@ -16,9 +16,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from . import crypto
 from .models import OutboxEmail
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("notifications")
 
 
 def queue_email(
@@ -61,56 +62,117 @@ def render_email(email: OutboxEmail, extra: dict[str, Any] | None = None) -> Ema
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [email.to])
     message.attach_alternative(html, "text/html")
     message.extra_headers["X-Alta-Outbox-Id"] = str(email.pk)
+    # The row's own Message-ID, not a new one per send: copies of one row are one message.
+    message.extra_headers["Message-ID"] = email.message_id
     return message
 
 
 def backoff(attempts: int) -> timedelta:
-    """Exponential backoff with jitter: up to 30 s, 60 s, 120 s … capped at one hour."""
+    """The wait after attempt number `attempts`: exponential from OUTBOX_RETRY_BASE_SECONDS,
+    capped at OUTBOX_RETRY_MAX_SECONDS, with jitter (half to all of it)."""
     base = settings.OUTBOX_RETRY_BASE_SECONDS
-    ceiling = min(3600, base * 2 ** max(attempts - 1, 0))
-    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # nosec B311  # jitter, not a secret
+    ceiling = min(settings.OUTBOX_RETRY_MAX_SECONDS, base * 2 ** max(attempts - 1, 0))
+    # Jitter, not a secret: rows that failed together (an SMTP outage) do not retry together.
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # nosec B311
 
 
 def deliver_email(pk: int) -> str:
-    """Send one outbox row unless it was already sent; returns the row's status.
+    """Make one attempt at sending an outbox row if it is pending and due; returns the
+    outcome: "sent", "pending" (this attempt failed; the row waits for `next_attempt_at`),
+    "failed" (that was the last attempt), or, when nothing was tried, "locked" (another
+    worker holds it), "not_due", "missing", or the status of a row already done.
 
-    The row stays locked while it is sent, so two workers never send it twice.
+    At least once, never silently twice: the attempt is committed before the SMTP
+    conversation, so a worker killed after the server's "250" leaves a row that is retried
+    later, carrying the same Message-ID and the same sealed secret.
     """
-    error: Exception | None = None
+    claimed = _claim(pk)
+    if isinstance(claimed, str):
+        return claimed
+    email, extra = claimed
+    try:
+        message = render_email(email, extra)
+        message.send()
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded on the row, retried
+        return _record_failure(pk, exc)
+    with transaction.atomic():
+        OutboxEmail.objects.filter(pk=pk).update(
+            status=OutboxEmail.Status.SENT,
+            subject=str(message.subject),
+            sent_at=timezone.now(),
+            last_error="",
+            sealed_secrets="",
+        )
+    return OutboxEmail.Status.SENT
+
+
+def _claim(pk: int) -> str | tuple[OutboxEmail, dict[str, Any]]:
+    """Step 1, committed before anything is sent: count the attempt and set the next one (the
+    row's lease: no one else tries it before then, and the only retry schedule), and make
+    the secrets once. Returns why nothing is to be sent, or the row and its secrets."""
     with transaction.atomic():
         email = OutboxEmail.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
         if email is None:
-            return "locked"
+            return "locked" if OutboxEmail.objects.filter(pk=pk).exists() else "missing"
         if email.status != OutboxEmail.Status.PENDING:
             return email.status
+        now = timezone.now()
+        if email.next_attempt_at is not None and email.next_attempt_at > now:
+            return "not_due"
+        email.attempts += 1
+        email.next_attempt_at = now + backoff(email.attempts)
         try:
-            extra = import_string(email.secret_provider)(email) if email.secret_provider else {}
-            message = render_email(email, extra)
-            message.send()
-        except Exception as exc:  # noqa: BLE001 - any failure leaves the row pending
-            error = exc
-            transaction.set_rollback(True)  # a secret generated for this try is undone too
-        else:
-            email.attempts += 1
-            email.status = OutboxEmail.Status.SENT
-            email.subject = str(message.subject)
-            email.sent_at = timezone.now()
-            email.last_error = ""
-            email.save(update_fields=["status", "attempts", "subject", "sent_at", "last_error"])
+            with transaction.atomic():  # a provider's half-done writes are undone alone
+                extra = _secrets(email)
+        except Exception as exc:  # noqa: BLE001 - e.g. the user already chose a password
+            email.save(update_fields=["attempts", "next_attempt_at"])
+            return _record_failure(pk, exc)
+        email.save(update_fields=["attempts", "next_attempt_at", "sealed_secrets"])
+    return email, extra
+
+
+def _secrets(email: OutboxEmail) -> dict[str, Any]:
+    """The row's secrets: unsealed if a previous attempt made them, else made now by its
+    provider, once, and sealed on the row (saved by the caller with the attempt)."""
+    if not email.secret_provider:
+        return {}
+    if email.sealed_secrets:
+        try:
+            return crypto.unseal(email.sealed_secrets)
+        except crypto.InvalidToken:
+            # The key changed (OUTBOX_SECRETS_KEY or SECRET_KEY rotated): a copy already sent
+            # cannot be repeated, so a new secret replaces it rather than losing the email.
+            log.warning("Outbox email %s: sealed secrets unreadable, made anew", email.pk)
+    extra: dict[str, Any] = import_string(email.secret_provider)(email)
+    email.sealed_secrets = crypto.seal(extra)
+    return extra
+
+
+def _record_failure(pk: int, exc: Exception) -> str:
+    """Step 3 after a failed attempt: keep the error; after the last attempt the row is
+    failed, its secrets wiped, and an ERROR is logged (someone must act on it)."""
+    with transaction.atomic():
+        email = OutboxEmail.objects.select_for_update().get(pk=pk)
+        if email.status != OutboxEmail.Status.PENDING:  # sent meanwhile by another attempt
             return email.status
-    _record_failure(pk, error)
-    raise error
-
-
-def _record_failure(pk: int, exc: Exception) -> None:
-    email = OutboxEmail.objects.get(pk=pk)
-    email.attempts += 1
-    # The error text names the exception only: an SMTP reply may quote the message.
-    email.last_error = f"{type(exc).__name__}: {str(exc)[:300]}"
-    if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-        email.status = OutboxEmail.Status.FAILED
-    email.next_attempt_at = timezone.now() + backoff(email.attempts)
-    email.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+        # The error text names the exception only: an SMTP reply may quote the message.
+        email.last_error = f"{type(exc).__name__}: {str(exc)[:300]}"
+        if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            email.status = OutboxEmail.Status.FAILED
+            email.sealed_secrets = ""
+        email.save(update_fields=["last_error", "status", "sealed_secrets"])
+    if email.status == OutboxEmail.Status.FAILED:
+        log.error(
+            "Outbox email %s (%s) failed for good after %s attempts: %s",
+            pk, email.template, email.attempts, email.last_error,
+        )  # fmt: skip
+    else:
+        log.warning(
+            "Outbox email %s attempt %s failed, next at %s: %s",
+            pk, email.attempts, email.next_attempt_at.isoformat() if email.next_attempt_at else "-",
+            email.last_error,
+        )  # fmt: skip
+    return email.status
 
 
 def pending_ids(limit: int = 200) -> list[int]:

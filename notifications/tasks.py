@@ -1,36 +1,28 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from celery import shared_task
 from django.core import management
 
 from . import services
-
-if TYPE_CHECKING:
-    from celery import Task
+from .heartbeat import record_beat_heartbeat
 
 
-@shared_task(bind=True, max_retries=50, acks_late=True, reject_on_worker_lost=True)
-def deliver(self: Task, outbox_id: int) -> str:
-    """Deliver one outbox row; idempotent by its id. Retries with backoff on errors."""
-    from .models import OutboxEmail
-
-    try:
-        return services.deliver_email(outbox_id)
-    except Exception as exc:
-        email = OutboxEmail.objects.filter(pk=outbox_id).first()
-        if email is None or email.status != OutboxEmail.Status.PENDING:
-            return email.status if email else "missing"
-        if self.request.is_eager:  # embedded mode: no worker to retry on; the row stays pending
-            return email.status
-        countdown = services.backoff(email.attempts).total_seconds()
-        raise self.retry(exc=exc, countdown=countdown) from exc
+# No Celery retry or countdown: the row's `next_attempt_at` is the one retry schedule and
+# beat's `send_pending` the one thing that acts on it (a countdown drawn apart would start a
+# second chain). acks_late + reject_on_worker_lost: a task whose worker died is redelivered;
+# the row's lease (`next_attempt_at`) keeps it from being sent again before its time.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def deliver(outbox_id: int) -> str:
+    """Make one attempt at an outbox row (if due); returns the outcome."""
+    return services.deliver_email(outbox_id)
 
 
 @shared_task
 def send_pending() -> int:
-    """Beat: queue again every row still pending (broker was down, a worker died)."""
+    """Beat: queue every pending row whose next attempt is due (its first task was lost with
+    the broker or a worker, or its earlier attempt failed). Each run is also beat's
+    heartbeat, which readiness (/salud/) checks: a stopped beat means retries stop."""
+    record_beat_heartbeat()
     ids = services.pending_ids()
     for pk in ids:
         deliver.delay(pk)

@@ -9,6 +9,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -144,13 +145,34 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def _redis_cache_url(broker_url: str) -> str:
+    """The cache's Redis database: `REDIS_CACHE_URL`, else the broker's server with database
+    `REDIS_CACHE_DB` (1). Refuses the broker's own database: `cache.clear()` is FLUSHDB, and
+    on the broker's database it would empty the task queue."""
+    url = os.environ.get("REDIS_CACHE_URL", "").strip()
+    if not url:
+        url = urlunsplit(urlsplit(broker_url)._replace(path=f"/{env_count('REDIS_CACHE_DB', 1)}"))
+
+    def place(address: str) -> tuple[str | None, int | None, str]:
+        parts = urlsplit(address)
+        return parts.hostname, parts.port, parts.path.strip("/") or "0"
+
+    if place(url) == place(broker_url):
+        raise ImproperlyConfigured(
+            "The cache and the Celery broker share one Redis database: set REDIS_CACHE_DB "
+            "(or REDIS_CACHE_URL) to another database than REDIS_URL's."
+        )
+    return url
+
+
 # Shared state (rate limits, locks) must not live in one process: Redis when there is one,
 # the database otherwise (`createcachetable` runs with `migrate` in `make run`).
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": _redis_cache_url(REDIS_URL),
         }
     }
 else:
@@ -242,7 +264,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Longer than any retry countdown, so an unacked task is not redelivered while it waits.
+CELERY_BROKER_CONNECTION_RETRY = True
+# The worker reconnects to the broker forever (Celery's default gives up after 100 tries,
+# about 45 minutes of Redis outage, and the worker stays up consuming nothing). kombu waits
+# 2 s, 4 s, 6 s … then every 30 s between tries (Connection.ensure_connection's defaults).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task held by a worker that was killed comes back only after this; beat's `send_pending`
+# re-queues its row sooner, from the row's own `next_attempt_at`.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -257,9 +285,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=15),
     },
 }
-OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
-# First retry after up to this many seconds, doubling each time (capped at one hour).
+# A row's next attempt is stored on it (the only retry schedule): after attempt n it waits
+# between half and all of min(BASE * 2**(n-1), MAX) seconds. With 30 s, one hour and 36
+# attempts, a row is given up (failed, logged at ERROR) 14.5 to 29 hours after it was
+# first tried, so an SMTP outage of a night loses nothing.
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "36"))
 OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))
+OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+# The key that seals a row's secrets until it is sent; empty: derived from SECRET_KEY.
+OUTBOX_SECRETS_KEY = os.environ.get("OUTBOX_SECRETS_KEY", "")
+# `/metricas/` answers only `Authorization: Bearer <METRICS_TOKEN>`; unset: the page is a 404.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # --- Captcha (django-simple-captcha) --------------------------------------------------------
 CAPTCHA_TEST_MODE = env_bool("CAPTCHA_TEST_MODE", False)

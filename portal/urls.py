@@ -3,11 +3,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from notifications import views as inbox
-from portal import views
+from portal import metrics, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("salud/", views.health, name="health"),
+    path("salud/vivo/", views.liveness, name="liveness"),
+    path("metricas/", metrics.metrics, name="metrics"),
     path("agentes/", include("agents.urls")),
     path("clientes/", include("registration.urls")),
     path("captcha/refresh/", views.captcha_refresh, name="captcha-refresh-limited"),

@@ -21,8 +21,13 @@ _numbers = itertools.count(81000001)  # numero_poliza of each policy made
 @pytest.fixture(autouse=True)
 def _isolation(request):
     """Each test starts with empty rate-limit counters and eager Celery (unless `worker`)."""
+    from django.conf import settings
+
     from portal.celery import app
 
+    # FLUSHDB of the cache's own Redis database; the settings refuse to share the broker's,
+    # so a task a test loses stays lost instead of being wiped with the counters.
+    assert settings.CACHES["default"]["LOCATION"] != settings.CELERY_BROKER_URL
     cache.clear()
     app.conf.task_always_eager = "worker" not in request.keywords
     yield
@@ -148,16 +153,28 @@ def smtp_sink():
     sink = SmtpSink()
     sink.controller.start()
     yield sink
+    sink.stall_after_accept = False  # let a stalled session end before the server stops
     sink.controller.stop()
+
+
+@pytest.fixture
+def smtp(settings, smtp_sink):
+    """This process's own email goes by SMTP to the sink (the sink is returned)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_sink.port
+    settings.EMAIL_USE_TLS = False
+    return smtp_sink
 
 
 @pytest.fixture
 def start_worker(transactional_db, smtp_sink, services):
     """Start real `celery worker` processes on the test database, Redis and the SMTP sink:
-    `start_worker(beat=True, OUTBOX_RESEND_SECONDS="1")`. All are stopped after the test."""
+    `start_worker(beat=True, OUTBOX_RETRY_BASE_SECONDS="1")`, beat at production's period
+    unless OUTBOX_RESEND_SECONDS is given. All are stopped after the test."""
     processes: list[subprocess.Popen] = []
 
-    def start(beat: bool = False, **env_overrides: str) -> subprocess.Popen:
+    def start(beat: bool = False, log=None, **env_overrides: str) -> subprocess.Popen:
         env = {
             **os.environ,
             "DATABASE_URL": current_database_url(),
@@ -171,9 +188,13 @@ def start_worker(transactional_db, smtp_sink, services):
         if beat:
             schedule = services.root / f"beat-{len(processes)}"
             command += ["--beat", "--schedule", str(schedule)]
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        if log:  # the child keeps its own copy of the file descriptor
+            with open(log, "ab") as output:
+                process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
+        else:
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
         processes.append(process)
         return process
 
@@ -190,9 +211,10 @@ def start_worker(transactional_db, smtp_sink, services):
 
 @pytest.fixture
 def celery_worker(start_worker):
-    """One real Celery worker with beat, as deployed: a row whose task was lost (a broker
-    hiccup while the suite restarts Redis) is re-queued within a second."""
-    return start_worker(beat=True, OUTBOX_RESEND_SECONDS="1")
+    """One real Celery worker without beat: each email must arrive through its own task, so
+    a lost task fails the test instead of being re-queued (tests/helpers.trigger_resend
+    runs beat's re-send once where a test needs it)."""
+    return start_worker()
 
 
 @pytest.fixture(scope="session")

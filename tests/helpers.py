@@ -123,6 +123,34 @@ def fresh_env(tmp_path: Path, **variables: str) -> dict[str, str]:
     return env
 
 
+def wait_until(condition, timeout: float = 60.0, what: str = "condition"):
+    """Poll `condition` until it returns something true (returned) or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def broker_queue_length() -> int:
+    """Tasks waiting in the Celery broker's default queue (a Redis list named `celery`)."""
+    import redis
+    from django.conf import settings
+
+    return int(redis.Redis.from_url(settings.CELERY_BROKER_URL).llen("celery"))
+
+
+def trigger_resend() -> None:
+    """What beat does every OUTBOX_RESEND_SECONDS, once, now: publish `send_pending` to the
+    broker for a real worker. The test worker runs no beat, so a lost task stays lost unless
+    a test asks for the re-send path on purpose."""
+    from portal.celery import app
+
+    app.send_task("notifications.tasks.send_pending")
+
+
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
 
@@ -133,21 +161,43 @@ class SmtpSink:
         self.refuse = False  # answer 451 to every message
         self.delay = 0.0  # seconds to wait before accepting a message
         self.attempts = 0  # messages offered, accepted or not
+        self.attempt_times: list[float] = []  # time.time() of each offer, for schedules
+        # Accept the message (250), then stall the client's QUIT while this is set: the
+        # window where the server has the email but the client has not recorded it as sent.
+        self.stall_after_accept = False
+        self.stalled = 0  # clients that reached QUIT while stalled
+        # With stall_after_accept: stall only sessions whose accepted message passes this
+        # (e.g. the one email of a flow that carries a secret); None: every session.
+        self.stall_only = None
         sink = self
 
         class Handler:
+            async def handle_QUIT(self, server, session, envelope):
+                import asyncio
+
+                accepted = getattr(session, "accepted", None)
+                if sink.stall_only is not None and not (accepted and sink.stall_only(accepted)):
+                    return "221 Bye"
+                if sink.stall_after_accept:
+                    sink.stalled += 1
+                while sink.stall_after_accept:
+                    await asyncio.sleep(0.1)
+                return "221 Bye"
+
             async def handle_DATA(self, server, session, envelope):
                 import asyncio
                 import email
 
                 sink.attempts += 1
+                sink.attempt_times.append(time.time())
                 if sink.refuse:
                     return "451 Try again later"
                 for _ in range(int(sink.delay * 10)):  # a slow server: the client may die
                     await asyncio.sleep(0.1)
                     if server.transport is None or server.transport.is_closing():
                         return "421 Client went away"  # never accepted: not delivered
-                sink.messages.append(email.message_from_bytes(envelope.content))
+                session.accepted = email.message_from_bytes(envelope.content)
+                sink.messages.append(session.accepted)
                 return "250 OK"
 
         self.port = free_port()

@@ -233,7 +233,8 @@ class TemporaryPasswordNotNeeded(Exception):
 def temporary_password_provider(email: OutboxEmail) -> dict[str, str]:
     """Outbox secret provider for "contrasena_generada": set a new temporary password now.
 
-    Runs inside the delivery transaction, so a failed send rolls the password back too.
+    Called once per outbox row, before the SMTP conversation; the outbox keeps the password
+    sealed until the row is sent, so every copy (a retry after a crash) carries the same one.
     """
     user = get_user_model().objects.select_for_update().get(pk=email.context["user_id"])
     if not user.password_expired:

@@ -111,17 +111,30 @@ def test_outbox_never_stores_the_password(
     assert set(row.context) == {"user_id", "role", "hours"}
 
 
-def test_a_failed_send_rolls_back_the_temporary_password(
+def test_a_failed_send_keeps_the_temporary_password_sealed_and_the_retry_sends_the_same(
     make_request, make_reviewer, django_capture_on_commit_callbacks, settings
 ):
+    """The password is made once per outbox row: a copy that reached the agent before a
+    failure was recorded (SMTP accepted, then the worker died) must still work."""
+    from notifications.services import deliver_email
+
     settings.EMAIL_BACKEND = "tests.agents.test_issuance.RefusingBackend"
     user = approve(make_request(), make_reviewer(), django_capture_on_commit_callbacks)
 
-    user.refresh_from_db()
-    assert not user.has_usable_password()  # nobody could have received a password
     row = OutboxEmail.objects.get(template="contrasena_generada")
-    assert row.status == OutboxEmail.Status.PENDING
-    assert row.attempts == 1
+    assert row.status == OutboxEmail.Status.PENDING and row.attempts == 1
+    assert row.sealed_secrets  # encrypted: test_no_secrets_at_rest looks for it in clear
+    user.refresh_from_db()
+    assert user.has_usable_password()  # set once, at the first attempt
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    OutboxEmail.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    assert deliver_email(row.pk) == "sent"
+    password = PASSWORD_LINE.search(message_with("contraseña:").body).group(1)
+    user.refresh_from_db()
+    assert user.check_password(password)
+    row.refresh_from_db()
+    assert row.attempts == 2 and row.sealed_secrets == ""
 
 
 class RefusingBackend:

@@ -80,6 +80,11 @@ class Secrets:
             if secret in text
         ]
         assert leaks == [], f"after {when}: {leaks}"
+        # Sealed (encrypted) secrets are kept only until the row is sent.
+        from notifications.models import OutboxEmail
+
+        kept = OutboxEmail.objects.exclude(status=OutboxEmail.Status.PENDING)
+        assert list(kept.exclude(sealed_secrets="").values_list("template", flat=True)) == []
 
 
 @pytest.fixture
@@ -287,6 +292,7 @@ def test_celery_messages_in_redis_carry_only_the_outbox_id(
         assert secret not in held
         for row in OutboxEmail.objects.all():
             assert secret not in f"{row.context} {row.subject} {row.last_error}"
+            assert row.sealed_secrets == ""  # sent: the sealed copy is wiped
 
 
 def test_an_opened_but_unused_reset_link_leaves_no_token_in_the_session(

@@ -1,0 +1,29 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from notifications.recovery import requeue_emails
+from notifications.selectors import failed_emails
+
+
+class Command(BaseCommand):
+    help = (
+        "Vuelve a poner en cola los correos fallidos (tras una caída del servidor de correo), "
+        "con todos sus intentos."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Solo cuenta los correos fallidos."
+        )
+
+    def handle(self, *args: Any, dry_run: bool, **options: Any) -> None:
+        ids = list(failed_emails().values_list("pk", flat=True))
+        if dry_run:
+            self.stdout.write(
+                f"{len(ids)} correo(s) fallido(s); ninguno puesto en cola (--dry-run)."
+            )
+            return
+        count = requeue_emails(ids=ids)
+        self.stdout.write(self.style.SUCCESS(f"{count} correo(s) fallido(s) en cola de nuevo."))

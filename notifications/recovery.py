@@ -1,0 +1,42 @@
+"""Sending again what the outbox gave up on: after an outage, from admin or a command."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from .models import OutboxEmail
+
+log = logging.getLogger(__name__)
+
+
+def requeue_emails(*, ids: Iterable[int]) -> int:
+    """Give the unsent rows among `ids` a full set of attempts again and queue them now;
+    returns how many. Sent rows are left alone: they must not be sent twice."""
+    with transaction.atomic():
+        rows = OutboxEmail.objects.select_for_update().filter(pk__in=list(ids))
+        rows = rows.exclude(status=OutboxEmail.Status.SENT)
+        pks = list(rows.values_list("pk", flat=True))
+        # Only a failed row gets fresh secrets (its sealed ones were wiped when it failed): a
+        # pending row may have a copy on its way already, whose secret must keep working.
+        rows.filter(status=OutboxEmail.Status.FAILED).update(sealed_secrets="")
+        # The last error stays until the next attempt replaces it: whoever re-queued after an
+        # outage still sees why the row had failed, not a blank that looks like success.
+        OutboxEmail.objects.filter(pk__in=pks).update(
+            status=OutboxEmail.Status.PENDING, attempts=0, next_attempt_at=None
+        )
+        transaction.on_commit(lambda: _enqueue_all(pks))
+    return len(pks)
+
+
+def _enqueue_all(pks: list[int]) -> None:
+    from .tasks import deliver
+
+    for pk in pks:
+        try:
+            deliver.delay(pk)
+        except Exception:  # broker down: the rows are due now, beat's `send_pending` takes them
+            log.warning("Could not queue outbox email %s; it stays pending", pk, exc_info=True)
+            return
