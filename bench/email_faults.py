@@ -227,7 +227,7 @@ def smtp_down_past_last_attempt(bench: Bench) -> Outcome:
 def kill_before_data(bench: Bench) -> Outcome:
     outcome = Outcome("worker SIGKILL before DATA", expected=1)
     bench.sink.delay = 4.0
-    first = bench.start_worker()
+    first = bench.start_worker(beat=False)  # SIGKILL would orphan an embedded beat
     bench.queue(1, "before")
     wait_until(lambda: bench.sink.attempts >= 1, 60)
     first.send_signal(signal.SIGKILL)
@@ -242,7 +242,7 @@ def kill_before_data(bench: Bench) -> Outcome:
 def kill_after_250(bench: Bench) -> Outcome:
     outcome = Outcome("worker SIGKILL after 250", expected=1)
     bench.sink.stall_after_accept = True
-    first = bench.start_worker()
+    first = bench.start_worker(beat=False)  # SIGKILL would orphan an embedded beat
     bench.queue(1, "after")
     wait_until(lambda: bench.sink.stalled >= 1, 60)
     first.send_signal(signal.SIGKILL)
