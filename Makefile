@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-email install system-deps demo clean
+.PHONY: run test lint bench bench-email bench-web install system-deps demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,19 +17,33 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# Embedded default: SQLite under var/, Celery eager, mail to /dev/correo/. With DATABASE_URL,
-# REDIS_URL or EMAIL_HOST in the environment the same command uses them (and, with REDIS_URL,
-# starts a Celery worker with beat beside the server).
+# Embedded default: SQLite under var/, Celery eager, mail to /dev/correo/, demo data (with a
+# printed reviewer password) loaded. With DATABASE_URL, REDIS_URL or EMAIL_HOST in the
+# environment the same command uses them (and, with REDIS_URL, starts a Celery worker with
+# beat beside the server); with DATABASE_URL it loads no demo data: that database may be a
+# real one (`make demo` loads it on purpose).
 run: install
 	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
-	$(BIN)/python manage.py migrate --noinput && \
+	$(BIN)/python manage.py migrate_locked --noinput && \
 	$(BIN)/python manage.py createcachetable && \
-	$(BIN)/python manage.py load_demo && \
+	if [ -z "$$DATABASE_URL" ]; then \
+	  $(BIN)/python manage.py load_demo; \
+	else \
+	  echo "DATABASE_URL definida: no se cargan datos de demostración (make demo los carga)."; \
+	fi && \
 	if [ -n "$$REDIS_URL" ]; then \
 	  $(BIN)/celery -A portal worker -B --loglevel=INFO --concurrency=2 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	fi; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# The demo data (fictional agents, clients, a reviewer whose password is printed) in the
+# database of DATABASE_URL, or the embedded one: only on request outside `make run`.
+demo: install
+	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
+	$(BIN)/python manage.py migrate_locked --noinput && \
+	$(BIN)/python manage.py createcachetable && \
+	$(BIN)/python manage.py load_demo
 
 # Debian packages the suite runs for real: PostgreSQL, Redis, Chromium (installed as root
 # when missing; the tests start throwaway instances of the servers).
@@ -59,6 +73,11 @@ bench: install system-deps
 # beat stopped), with time scaled down; about ten minutes. Not part of `make test`.
 bench-email: install system-deps
 	$(BIN)/python bench/email_faults.py
+
+# Figures, not pass/fail: requests/s of one web replica (gunicorn -w 2, production settings,
+# real PostgreSQL and Redis) on a few pages, the "Capacity" figure of docs/deploy.md.
+bench-web: install system-deps
+	$(BIN)/python bench/web_capacity.py
 
 # ruff (format + check), mypy with django-stubs (it reads portal.settings, which needs no
 # environment variables), bandit on the apps, and pip-audit on the pinned packages: a known

@@ -173,7 +173,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
     )  # fmt: skip
     list_select_related = ("agent__promotoria", "role")
     ordering = ("created_at",)
-    actions = ["approve_selected", "reject_selected"]
+    actions = ["approve_selected", "reject_selected", "resend_credentials"]
     fields = (
         "agent", "status", "role_name", "channel_list", "email", "email_differs_from_saa",
         "created_at", "age",
@@ -283,6 +283,22 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
                 )
             return None
         return self._rejection_page(request, form, list(queryset.select_related("agent")))
+
+    @admin.action(description=_("Reenviar credenciales"), permissions=["review"])
+    def resend_credentials(self, request: HttpRequest, queryset: QuerySet[AccessRequest]) -> None:
+        """An approved agent who lost the emails or the password: a NEW temporary password
+        (the old one stops working) and the two emails again, recorded as a Decision."""
+        base_url = request.build_absolute_uri("/")
+        done = self._decide_each(
+            request, queryset, lambda pk, by: services.resend_credentials(pk, by, base_url=base_url)
+        )
+        if done:
+            self.message_user(
+                request,
+                gettext("Credenciales reenviadas a: %(names)s.")
+                % {"names": ", ".join(u.username for u in done)},
+                messages.SUCCESS,
+            )
 
     def _decide_each(
         self,

@@ -166,6 +166,8 @@ class Decision(models.Model):
     class Kind(models.TextChoices):
         APPROVE = "aprobada", _("aprobada")
         REJECT = "rechazada", _("rechazada")
+        # Not a decision on the request (it stays approved): the audit of a resend.
+        RESEND_CREDENTIALS = "reenvio", _("credenciales reenviadas")
 
     request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="decisions")
     decision = models.CharField(_("decisión"), max_length=10, choices=Kind.choices)

@@ -94,7 +94,7 @@ def deliver_email(pk: int) -> str:
         message = render_email(email, extra)
         message.send()
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the row, retried
-        return _record_failure(pk, exc)
+        return _log_attempt(email, _record_failure(pk, exc))
     with transaction.atomic():
         OutboxEmail.objects.filter(pk=pk).update(
             status=OutboxEmail.Status.SENT,
@@ -103,7 +103,23 @@ def deliver_email(pk: int) -> str:
             last_error="",
             sealed_secrets="",
         )
-    return OutboxEmail.Status.SENT
+    return _log_attempt(email, OutboxEmail.Status.SENT)
+
+
+def _log_attempt(email: OutboxEmail, outcome: str) -> str:
+    """One INFO line per attempt made, whatever its outcome: which row, template and attempt.
+    Never the address or the context, which may name the person."""
+    log.info(
+        "Outbox email %s (%s) attempt %s: %s",
+        email.pk, email.template, email.attempts, outcome,
+        extra={
+            "outbox_id": email.pk,
+            "template": email.template,
+            "attempt": email.attempts,
+            "outcome": outcome,
+        },
+    )  # fmt: skip
+    return outcome
 
 
 def _claim(pk: int) -> str | tuple[OutboxEmail, dict[str, Any]]:
@@ -126,7 +142,7 @@ def _claim(pk: int) -> str | tuple[OutboxEmail, dict[str, Any]]:
                 extra = _secrets(email)
         except Exception as exc:  # noqa: BLE001 - e.g. the user already chose a password
             email.save(update_fields=["attempts", "next_attempt_at"])
-            return _record_failure(pk, exc)
+            return _log_attempt(email, _record_failure(pk, exc))
         email.save(update_fields=["attempts", "next_attempt_at", "sealed_secrets"])
     return email, extra
 

@@ -1,18 +1,72 @@
-"""`/metricas/`: outbox figures in the Prometheus text format, for alerts on mail trouble."""
+"""`/metricas/` in the Prometheus text format: requests and their latency, login lockouts,
+and the outbox figures, for alerts on errors, slowness, attacks and mail trouble.
+
+Requests and lockouts are counted in each process. Under gunicorn with several workers a
+scrape reaches one worker, so set PROMETHEUS_MULTIPROC_DIR (an empty directory, wiped at each
+start, shared by the workers): prometheus_client then keeps the counts in files there and the
+scrape adds up every worker's. The outbox figures are read from the database when scraped.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+from axes.signals import user_locked_out
 from django.conf import settings
+from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from notifications import heartbeat, selectors
+
+# In multiprocess mode prometheus_client writes to the folder from the first metric made: a
+# process that starts before gunicorn has made it (manage.py, a worker given web's
+# environment) must not fail on import.
+if _MULTIPROC_DIR := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    Path(_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+
+# Not in prometheus_client's global registry: each scrape builds its own (below), so the
+# library's process and platform collectors (interpreter internals) are not published.
+HTTP_REQUESTS = Counter(
+    "alta_http_requests",
+    "Requests answered, by method and status class",
+    ["method", "status_class"],
+    registry=None,
+)
+HTTP_LATENCY = Histogram(
+    "alta_http_request_duration_seconds",
+    "Time to answer a request, in the application",
+    ["method"],
+    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=None,
+)
+LOGIN_LOCKOUTS = Counter(
+    "alta_login_lockouts", "Logins locked by django-axes (too many failures)", registry=None
+)
+PROCESS_METRICS = (HTTP_REQUESTS, HTTP_LATENCY, LOGIN_LOCKOUTS)
+
+# A method a client made up becomes "other": one label value per distinct word would let
+# anyone grow the scrape without bound.
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+def observe_request(method: str, status: int, seconds: float) -> None:
+    """Count one answered request (called by portal.middleware.AccessLogMiddleware)."""
+    method = method if method in _METHODS else "other"
+    HTTP_REQUESTS.labels(method=method, status_class=f"{status // 100}xx").inc()
+    HTTP_LATENCY.labels(method=method).observe(seconds)
+
+
+@receiver(user_locked_out)
+def count_lockout(sender: Any, **kwargs: Any) -> None:
+    LOGIN_LOCKOUTS.inc()
 
 
 class OutboxCollector(Collector):
@@ -63,4 +117,9 @@ def metrics(request: HttpRequest) -> HttpResponse:
         raise Http404
     registry = CollectorRegistry(auto_describe=False)
     registry.register(OutboxCollector())
+    if _MULTIPROC_DIR:
+        multiprocess.MultiProcessCollector(registry)  # every worker's counts, this one's too
+    else:
+        for metric in PROCESS_METRICS:
+            registry.register(metric)
     return HttpResponse(generate_latest(registry), content_type="text/plain; version=0.0.4")

@@ -16,6 +16,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.logging import console_logging
 from portal.ratelimit import RATE_LIMITS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,11 +71,18 @@ TRUSTED_PROXY_COUNT = env_count("TRUSTED_PROXY_COUNT", 0)
 
 
 def _secret_key() -> str:
-    key = os.environ.get("DJANGO_SECRET_KEY")
+    key = os.environ.get("DJANGO_SECRET_KEY", "").strip()
     if key:
         return key
-    # Without the variable: one random key per checkout (var/secret-key), shared by every
-    # process started from it. Production sets DJANGO_SECRET_KEY (docker-compose.yml).
+    if not DEBUG:
+        # A key made up on the spot would differ between web replicas and change on every
+        # deploy (sessions and reset links dying at random): production must be given one.
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set: with DJANGO_DEBUG off give it a random value of "
+            "50+ characters, the same for web, worker and beat (docs/deploy.md)."
+        )
+    # Embedded mode: one random key per checkout (var/secret-key), shared by every process
+    # started from it.
     path = VAR_DIR / "secret-key"
     if not path.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -85,6 +93,12 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+if not ALLOWED_HOSTS:
+    # Otherwise every request would be a bare 400 with the reason only in the log.
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS is not set: with DJANGO_DEBUG off list the portal's host names, "
+        "comma-separated (e.g. alta.example.com)."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -105,6 +119,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: its access line and request id cover every answer, redirects and 400s included.
+    "portal.middleware.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.middleware.RejectNulMiddleware",
@@ -240,8 +256,20 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
-# Serve from the app folders too, so the embedded mode needs no collectstatic.
-WHITENOISE_USE_FINDERS = True
+# Production serves what `collectstatic` put in STATIC_ROOT (done in the image): names with
+# a content hash, so browsers may cache them for ever, and gzip copies. Off (the embedded
+# mode, and the suite's processes, which run from a checkout with nothing collected): files
+# are served straight from the app folders, no collectstatic needed.
+STATIC_MANIFEST = env_bool("DJANGO_STATIC_MANIFEST", not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 # --- Mail -----------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"{PORTAL_BRAND} <no-reply@alta.test>")
@@ -367,10 +395,24 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Logs: one JSON object a line on stderr, in UTC, with the request id (portal.logging);
+# LOG_FORMAT=text for a developer's terminal (the embedded mode's default).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or ("text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'text'; got {LOG_FORMAT!r}")
 LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    **console_logging(LOG_FORMAT, root_level=os.environ.get("LOG_LEVEL", "INFO")),
+    "loggers": {
+        # Django's defaults give "django" a plain-text handler of its own (with DEBUG) and
+        # mail to ADMINS: its lines go to ours only, once.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own line per request (runserver) and per 4xx/5xx: ours (portal.access)
+        # says the same once, with the request id; errors (5xx) still come through.
+        "django.server": {"level": "ERROR"},
+        "django.request": {"level": "ERROR"},
+    },
 }
+# Celery's worker and beat log through LOGGING above instead of replacing the root logger's
+# handlers with their own (local-time, plain-text) ones.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -23,6 +23,9 @@ urlpatterns += [
     path("dev/correo/<str:message_id>/", inbox.message, name="dev-inbox-message"),
 ]
 
+# Our 500 page without the context processors, which query the database (portal.views).
+handler500 = "portal.views.server_error"
+
 admin.site.site_header = f"{settings.PORTAL_BRAND} · Alta (back-office)"
 admin.site.site_title = "Alta"
 admin.site.index_title = "Revisión de solicitudes"

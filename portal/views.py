@@ -8,15 +8,18 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from notifications import heartbeat, selectors
 
 from . import ratelimit, texts
 from .accounts import configs
+from .logging import request_id
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,19 @@ def health(request: HttpRequest) -> JsonResponse:
         body["beat"] = {"stale": stale, "age_seconds": None if age is None else round(age)}
         degraded = degraded or stale
     return JsonResponse({"status": "degraded" if degraded else "ok", **body})
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: our page, rendered from settings alone. Django's default context
+    processors would read the session and the user, from the database that may be the very
+    thing down; the request id lets support find the error's log lines."""
+    context = {
+        "brand": settings.PORTAL_BRAND,
+        "call_center": settings.CALL_CENTER_PHONE,
+        "today": timezone.localdate(),
+        "request_id": request_id.get(),
+    }
+    return HttpResponseServerError(render_to_string("500.html", context))
 
 
 # --- Login lockout (django-axes) ------------------------------------------------------------

@@ -129,6 +129,8 @@ class Services:
         os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
         os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
         os.environ.setdefault("DJANGO_SSL_REDIRECT", "0")
+        # Pages are served from a checkout, with no collectstatic run (production's manifest).
+        os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")
         os.environ["ALTA_VAR_DIR"] = str(self.root / "var")
 
     def stop(self) -> None:

@@ -45,6 +45,7 @@ from .review import (
     issue_agent_account,
     needs_email_confirmation,
     reject_request,
+    resend_credentials,
     temporary_password_provider,
 )
 from .usernames import NoUsernameLeft, generate_username, username_prefix
@@ -77,6 +78,7 @@ __all__ = [
     "notify_saa_of_other_email",
     "overdue_cutoff",
     "reject_request",
+    "resend_credentials",
     "request_age",
     "submit_access_request",
     "temporary_password_provider",

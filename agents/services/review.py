@@ -198,19 +198,66 @@ def issue_agent_account(agent: Agent, *, email: str, role: Role, base_url: str =
         raise DecisionError(_("No fue posible generar un usuario único; intenta de nuevo."))
     agent.user = user
     agent.save(update_fields=["user"])
+    _queue_credentials(user, email=email, role=role, base_url=base_url)
+    return user
+
+
+def _queue_credentials(user: User, *, email: str, role: Role, base_url: str) -> None:
+    """The two emails of an issued account: the username, then the temporary password (made
+    at send time by its provider) or, with AGENT_CREDENTIALS "link", a set-password link."""
     context = {"user_id": user.pk, "role": role.code}
     queue_email(email, "usuario_generado", {**context, "username": user.username})
-    if by_link:
+    if settings.AGENT_CREDENTIALS == "link":
         queue_password_link(
             user, base_url=base_url, template="enlace_contrasena_agente", context=context
         )
-        return user
+        return
     queue_email(
         email,
         "contrasena_generada",
         {**context, "hours": settings.TEMPORARY_PASSWORD_HOURS},
         secret_provider="agents.services.review.temporary_password_provider",  # noqa: S106
     )
+
+
+def resend_credentials(request_id: int, by: User, *, base_url: str = "") -> User:
+    """Give the agent of an approved request new credentials: the password they have stops
+    working now (and their sessions end), the two emails go again to the account's address
+    with a NEW temporary password (or link), and a Decision records who did it."""
+    if not can_review(by):
+        raise PermissionDenied(_("No tienes permiso para decidir solicitudes."))
+    if settings.AGENT_CREDENTIALS == "link" and not base_url:
+        raise DecisionError(_("Falta la dirección del portal para el enlace de contraseña."))
+    with transaction.atomic():
+        request = (
+            AccessRequest.objects.select_for_update(of=("self",))
+            .select_related("agent", "role")
+            .get(pk=request_id)
+        )
+        user = request.agent.user
+        if request.status != AccessRequest.Status.APPROVED or user is None:
+            raise DecisionError(
+                _("La solicitud %(id)s no está aprobada con un usuario del portal.")
+                % {"id": request.pk}
+            )
+        user = get_user_model().objects.select_for_update().get(pk=user.pk)
+        if not user.is_active:
+            raise DecisionError(
+                _("El usuario %(username)s está inactivo.") % {"username": user.username}
+            )
+        by_link = settings.AGENT_CREDENTIALS == "link"
+        # Unusable until the email's provider sets the new one: whoever holds the old
+        # password (the reason to resend may be that it leaked) is out from now on.
+        user.set_unusable_password()
+        user.password_expired = not by_link
+        user.temporary_password_expires_at = (
+            None if by_link else timezone.now() + timedelta(hours=settings.TEMPORARY_PASSWORD_HOURS)
+        )
+        user.save(update_fields=["password", "password_expired", "temporary_password_expires_at"])
+        _queue_credentials(user, email=user.email, role=request.role, base_url=base_url)
+        Decision.objects.create(
+            request=request, decision=Decision.Kind.RESEND_CREDENTIALS, decided_by=by
+        )
     return user
 
 

@@ -213,3 +213,38 @@ def test_make_lint_fails_on_a_known_vulnerability_and_passes_offline():
     assert status == 0 and "sin acceso" in message
     assert judge(None, "requests.exceptions.ConnectionError: Max retries exceeded")[0] == 0
     assert judge(None, "Traceback: KeyError 'x'")[0] == 1  # pip-audit broke: say so, fail
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without_a_secret_key_or_hosts(tmp_path, missing):
+    env = production_env(tmp_path)
+    del env[missing]
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    # The last line is what an operator reads in `docker compose logs`: one line, naming it.
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"django.core.exceptions.ImproperlyConfigured: {missing} is not set")
+    assert not (tmp_path / "var" / "secret-key").exists()  # no key made up on the spot
+
+
+def test_the_embedded_mode_keeps_its_generated_key_in_var(tmp_path):
+    env = fresh_env(tmp_path)  # no DATABASE_URL: DEBUG on, SQLite
+    show = "from django.conf import settings; print(settings.SECRET_KEY)"
+    first = manage("shell", "--no-imports", "-c", show, env=env)
+    second = manage("shell", "--no-imports", "-c", show, env=env)
+    assert first.returncode == 0, first.stderr
+    key = (tmp_path / "var" / "secret-key").read_text().strip()
+    assert len(key) >= 50
+    assert first.stdout.strip() == second.stdout.strip() == key
+
+
+def test_https_hsts_and_secure_cookies_are_on_unless_turned_off(tmp_path):
+    show = (
+        "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, "
+        "s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    )
+    default = manage("shell", "--no-imports", "-c", show, env=production_env(tmp_path))
+    assert default.stdout.split() == ["True", "31536000", "True", "True"], default.stderr
+    trial = production_env(tmp_path, DJANGO_SSL_REDIRECT="0", DJANGO_SECURE_COOKIES="0")
+    relaxed = manage("shell", "--no-imports", "-c", show, env=trial)
+    assert relaxed.stdout.split() == ["False", "31536000", "False", "False"], relaxed.stderr

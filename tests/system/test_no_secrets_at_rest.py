@@ -20,6 +20,7 @@ from django.contrib.sessions.models import Session
 from django.core import mail
 from django.test import Client
 
+from portal.logging import JsonFormatter
 from tests.helpers import (
     KEY_WIZARD_URL,
     PASSWORD_LINE,
@@ -67,8 +68,10 @@ class Secrets:
         for session in Session.objects.all():
             decoded = SessionStore().decode(session.session_data)
             texts[f"session {session.session_key[:6]}…"] = json.dumps(decoded, default=str)
+        line = JsonFormatter()  # what production writes, the records' extra fields included
         for number, record in enumerate(self.caplog.records):
             text = f"{record.getMessage()} {record.args!r} {record.exc_text or ''}"
+            text += line.format(record)
             texts[f"log {number} {record.name}"] = text
         return texts
 
