@@ -64,9 +64,11 @@ system-deps:
 test: install system-deps
 	$(BIN)/python -m pytest
 
-# Figures, not pass/fail: login and reset timing for existing vs unknown accounts.
+# Figures, not pass/fail: login and reset timing for existing vs unknown accounts; session
+# rows written per 1,000 anonymous GETs of each first page.
 bench: install system-deps
 	$(BIN)/python bench/auth_timing.py
+	$(BIN)/python bench/session_rows.py
 
 # Figures, not pass/fail: emails expected, delivered and duplicated under each fault (Redis
 # down, SMTP refusing or down, worker killed before DATA and after 250, PostgreSQL restart,

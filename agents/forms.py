@@ -49,9 +49,18 @@ class IdentifyAgentForm(IdentifyOnceForm):
 
     refused_by = (services.IdentificationError,)
 
-    def __init__(self, *args: Any, manage_url: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        manage_url: str = "",
+        load_agent: Callable[[int], Agent | None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.manage_url = manage_url
+        # How `restore` reads the verified agent: the wizard passes its per-request read,
+        # so the final re-validation does not read the agent again.
+        self.load_agent = load_agent or (lambda pk: Agent.objects.filter(pk=pk).first())
         self.agent: Agent | None = None
 
     def identify(self, data: dict[str, Any]) -> None:
@@ -63,7 +72,7 @@ class IdentifyAgentForm(IdentifyOnceForm):
         )
 
     def restore(self, verified: dict[str, Any]) -> bool:
-        self.agent = Agent.objects.filter(pk=verified["agent"]).first()
+        self.agent = self.load_agent(verified["agent"])
         return self.agent is not None
 
     def refusal(self, error: Exception) -> ValidationError:

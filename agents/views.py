@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
+from django.db.models import prefetch_related_objects
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -23,7 +24,7 @@ from portal.wizards import PortalWizardMixin, fingerprint
 
 from . import forms, services
 from .accounts import AGENTS
-from .models import Agent, Announcement, Role
+from .models import Agent, Announcement, Channel, Role
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -81,9 +82,29 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
         return super().restart_step() if IDENTITY in self.storage.extra_data else self.steps.first
 
     # --- forms ---------------------------------------------------------------------------
+    # (pk, agent) read in this request; a view instance serves one request only.
+    _agent_read: tuple[int, Agent | None] | None = None
+
+    def _load_agent(self, pk: int) -> Agent | None:
+        """The agent `pk`, read once per request: formtools builds a step's form several
+        times per request (the posted step, the next one, its context, the final
+        re-validation of every step) and each wanted the agent again. Only the read is
+        shared: who was identified is still what the storage recorded."""
+        if self._agent_read is None or self._agent_read[0] != pk:
+            agent = Agent.objects.select_related("promotoria").filter(pk=pk).first()
+            self._agent_read = (pk, agent)
+        return self._agent_read[1]
+
     def _identified_agent(self) -> Agent | None:
         identity = self.storage.extra_data.get(IDENTITY)
-        return Agent.objects.filter(pk=identity["agent"]).first() if identity else None
+        return self._load_agent(identity["agent"]) if identity else None
+
+    @staticmethod
+    def _channels_of(agent: Agent) -> list[Channel]:
+        """The agent's channels, read once per request (the form's choices, the re-built
+        form of formtools' `get_cleaned_data_for_step`, the role step's title)."""
+        prefetch_related_objects([agent], "channels")
+        return list(agent.channels.all())
 
     def _forget_captcha(self) -> None:
         self.storage.extra_data = {
@@ -96,9 +117,13 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
                 "client_ip": ratelimit.client_ip(self.request),
                 "manage_url": reverse("agents:manage"),
                 "verified": self.storage.extra_data.get(IDENTITY),
+                "load_agent": self._load_agent,
             }
         if step == "channels":
-            return {"agent": self._identified_agent()}
+            agent = self._identified_agent()
+            if agent:
+                self._channels_of(agent)  # the form reads them from the prefetch
+            return {"agent": agent}
         if step == "submit":
             return {
                 "captcha_verified": bool(self.storage.extra_data.get(CAPTCHA_OK)),
@@ -125,6 +150,7 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
         step = self.steps.current
         if step == "identify" and isinstance(form, forms.IdentifyAgentForm) and form.agent:
             identity = {"fp": fingerprint(form.cleaned_data), "agent": form.agent.pk}
+            self._agent_read = (form.agent.pk, form.agent)  # the next step needs it too
             if identity != self.storage.extra_data.get(IDENTITY):
                 # Another agent, or the same one typed differently: nothing proved for the
                 # previous data (the captcha) carries over.
@@ -162,9 +188,9 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
             context["agent"] = agent
             if current == "role":
                 chosen = self.get_cleaned_data_for_step("channels") or {}
-                ids = [int(pk) for pk in chosen.get("channels", [])]
+                ids = {int(pk) for pk in chosen.get("channels", [])}
                 if agent:
-                    names = agent.channels.filter(pk__in=ids).values_list("name", flat=True)
+                    names = [c.name for c in self._channels_of(agent) if c.pk in ids]
                     context["step_title"] = (
                         _("Datos %(channels)s") % {"channels": " / ".join(names)}
                         if names

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.template.response import SimpleTemplateResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from formtools.wizard.forms import ManagementForm
@@ -39,6 +40,7 @@ class WizardSteps(Protocol):
 class WizardStorage(Protocol):
     """The part of formtools' session storage (`wizard.storage`) the wizards use."""
 
+    prefix: str  # the wizard's key in the session
     current_step: str | None
     extra_data: dict[str, Any]  # what the wizard recorded: identities checked, codes sent
 
@@ -156,6 +158,34 @@ class PortalWizardMixin:
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         return never_cache(super().dispatch)(request, *args, **kwargs)  # type: ignore[misc]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """Step 1, as formtools shows it: a GET resets the wizard.
+
+        formtools also leaves the empty wizard in the session, so every visitor who only
+        looks at step 1 (a crawler, a campaign click-through) costs a new session row and a
+        cookie. With nothing in progress that entry says nothing the wizard would not assume
+        without it (no storage is step 1, and the first POST creates it), so it is dropped
+        once the page is rendered (the page reads the storage until then); a session left
+        empty is then neither saved nor sent. A wizard in progress is reset as before.
+        """
+        in_progress = self.has_progress()
+        response = super().get(request, *args, **kwargs)  # type: ignore[misc]
+        if not in_progress:
+            if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+                response.add_post_render_callback(lambda rendered: self.drop_storage())
+            else:
+                self.drop_storage()
+        return cast(HttpResponseBase, response)
+
+    def has_progress(self) -> bool:
+        """Whether the storage holds anything a GET's reset would throw away."""
+        return bool(self.storage.extra_data) or any(
+            self.storage.get_step_data(step) is not None for step in self.steps.all
+        )
+
+    def drop_storage(self) -> None:
+        self.request.session.pop(self.storage.prefix, None)
 
     def first_incomplete_step(self) -> str:
         for step in self.steps.all:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
@@ -53,13 +54,21 @@ class _IdentifyBase(IdentifyOnceForm):
 
     refused_by = (services.IdentificationError,)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        load_person: Callable[[int], Person | None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # How `restore` reads the verified person: the wizard passes its per-request read,
+        # so the final re-validation does not read the person again.
+        self.load_person = load_person or (lambda pk: Person.objects.filter(pk=pk).first())
         self.person: Person | None = None
         self.invitation: RegistrationKey | None = None
 
     def restore(self, verified: dict[str, Any]) -> bool:
-        self.person = Person.objects.filter(pk=verified["person"]).first()
+        self.person = self.load_person(verified["person"])
         if verified.get("invitation"):
             self.invitation = RegistrationKey.objects.filter(pk=verified["invitation"]).first()
         return self.person is not None

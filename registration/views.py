@@ -79,9 +79,21 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
     def _set_extra(self, **values: Any) -> None:
         self.storage.extra_data = {**self.storage.extra_data, **values}
 
+    # (pk, person) read in this request; a view instance serves one request only.
+    _person_read: tuple[int, Person | None] | None = None
+
+    def _load_person(self, pk: int) -> Person | None:
+        """The person `pk`, read once per request: formtools builds a step's form several
+        times per request (the posted step, the next one, the final re-validation of every
+        step) and each wanted the person again. Only the read is shared: who was
+        identified is still what the storage recorded."""
+        if self._person_read is None or self._person_read[0] != pk:
+            self._person_read = (pk, Person.objects.filter(pk=pk).first())
+        return self._person_read[1]
+
     def _person(self) -> Person | None:
         identity = self._extra(IDENTITY)
-        return Person.objects.filter(pk=identity["person"]).first() if identity else None
+        return self._load_person(identity["person"]) if identity else None
 
     def _pair(self) -> dict[str, Any] | None:
         identity, email = self._extra(IDENTITY), self._extra(EMAIL)
@@ -114,6 +126,7 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
             return {
                 "client_ip": ratelimit.client_ip(self.request),
                 "verified": self._extra(IDENTITY),
+                "load_person": self._load_person,
             }
         if step == "products":
             session = self.request.session
@@ -149,6 +162,7 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
             }
             if identity != self._extra(IDENTITY):
                 self.storage.extra_data = {IDENTITY: identity}
+            self._person_read = (person.pk, person)  # the next step needs it too
         elif step == "products":
             self._set_extra(**{EMAIL: form.cleaned_data["email"]})
         elif step == "code":

@@ -1,0 +1,229 @@
+"""Query budgets: every wizard step, both logins, both homes and the review queue run within
+a fixed number of SQL queries, whatever the amount of data, so an N+1 or a repeated
+identification fails here rather than on a campaign day (issue 11).
+
+Each budget is the count measured on PostgreSQL after the fixes, plus one or two. Only the
+request is counted: the test's own reads (captcha answer, ids to post) are done outside.
+A first page's GET now runs no query (nothing is written to the session for a visitor who
+only looked, the other part of issue 11); the session is created by the first POST, which
+is counted in step 1's POST.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import ClientWizard, RequestWizard, last_code
+
+pytestmark = pytest.mark.django_db
+
+QUEUE_URL = "/admin/agents/accessrequest/"
+PASSWORD = "Clave-Segura-2024"
+
+
+def test_agent_request_wizard_steps(client, make_agent, django_assert_max_num_queries):
+    """Measured after the fixes: 0, 7, 7, 7, 23, 5 (before: 4, 10, 11, 8, 26, 5)."""
+    from agents.models import Role
+
+    role, _ = Role.objects.get_or_create(code="AGENTE", defaults={"name": "Agente"})
+    agent = make_agent(canales=("Individual Privado", "Gastos Médicos", "Autos"))
+    wizard = RequestWizard(client)
+    channels = {"channels": [str(c.pk) for c in agent.channels.all()]}
+
+    with django_assert_max_num_queries(2):
+        assert wizard.start().status_code == 200
+    # The agent, the pending-request check and the next step's channels; one read each.
+    with django_assert_max_num_queries(8):
+        response = wizard.identify(agent)
+    assert "Canales" in response.text
+    with django_assert_max_num_queries(8):
+        response = wizard.post("channels", channels)
+    assert "Rol Deseado" in response.text
+    with django_assert_max_num_queries(8):  # shows "Envío de solicitud" with a new captcha
+        response = wizard.post("role", {"role": str(role.pk)})
+    hashkey, answer = wizard.captcha_answer(response)
+    email = "xsoto@ejemplo.test"
+    submit = {
+        "email": email,
+        "email_confirmation": email,
+        "captcha_0": hashkey,
+        "captcha_1": answer,
+    }
+    # formtools re-validates every step here: the agent is still read once before `done`,
+    # which checks it again inside its transaction, on purpose.
+    with django_assert_max_num_queries(24):
+        response = wizard.post("submit", submit)
+    assert response.status_code == 302
+    with django_assert_max_num_queries(6):
+        assert "Solicitud enviada" in client.get(response["Location"]).text
+
+
+def test_agent_request_reads_the_agent_once_per_request(
+    client, make_agent, django_assert_max_num_queries
+):
+    """The issue's case: step 1 POST identified the agent three times. Counted by table,
+    not in total, so a re-read fails even when another query disappears meanwhile."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from agents.models import Role
+
+    role, _ = Role.objects.get_or_create(code="AGENTE", defaults={"name": "Agente"})
+    agent = make_agent(canales=("Individual Privado", "Gastos Médicos"))
+    wizard = RequestWizard(client)
+    wizard.start()
+    channels = {"channels": [str(c.pk) for c in agent.channels.all()]}
+    for post in (
+        lambda: wizard.identify(agent),
+        lambda: wizard.post("channels", channels),
+        lambda: wizard.post("role", {"role": str(role.pk)}),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            post()
+        sql = [q["sql"] for q in queries.captured_queries]
+        assert sum('FROM "agents_agent" ' in s for s in sql) == 1, sql
+        assert sum('FROM "agents_channel" ' in s for s in sql) <= 1, sql
+
+
+def test_client_registration_wizard_steps(
+    client, make_person, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """Measured after the fixes: 0, 11, 17, 24, 4 (before: 4, 10, 19, 27, 4); step 1's
+    POST now also creates the session (4 queries), which the GET used to."""
+    person = make_person(products=("Vida Individual", "Gastos Médicos", "Autos"))
+    wizard = ClientWizard(client)
+    identify = {
+        "numero_poliza": person.policies.first().numero_poliza,
+        "nombre": person.nombre,
+        "apellido_paterno": person.apellido_paterno,
+        "fecha_nacimiento": person.fecha_nacimiento.isoformat(),
+    }
+    email = person.emails.first().email
+
+    with django_assert_max_num_queries(2):
+        assert wizard.start().status_code == 200
+    with django_assert_max_num_queries(12):
+        response = wizard.post("identify", identify)
+    assert "Productos y correo" in response.text
+    # Sends the code: the code row, the outbox row and the resend timer.
+    with django_capture_on_commit_callbacks(execute=True):
+        with django_assert_max_num_queries(18):
+            wizard.choose_email(email=email)
+    code = last_code(email)
+    with django_capture_on_commit_callbacks(execute=True):
+        with django_assert_max_num_queries(26):  # creates the account in `done`
+            response = wizard.enter_code(code)
+    assert response.status_code == 302
+    with django_assert_max_num_queries(5):
+        assert client.get(response["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize("portal,login,home", [
+    ("agents", "/agentes/ingresar/", "/agentes/inicio/"),
+    ("clients", "/clientes/ingresar/", "/clientes/"),
+])  # fmt: skip
+def test_logins_and_homes(
+    client, make_portal_user, portal, login, home, django_assert_max_num_queries
+):
+    """Measured: login GET 0, login POST 15 (django-axes: 8 of them), home 6 or 7."""
+    user = make_portal_user(portal, password=PASSWORD)
+    with django_assert_max_num_queries(1):
+        assert client.get(login).status_code == 200
+    with django_assert_max_num_queries(16):
+        response = client.post(login, {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    with django_assert_max_num_queries(8):
+        assert client.get(home).status_code == 200
+
+
+def test_homes_do_not_grow_with_data(
+    client, make_portal_user, django_assert_num_queries, make_agent
+):
+    """More announcements, agents in the promotoría and policies: the same count."""
+    from django.utils import timezone
+
+    from agents.models import Announcement
+    from registration.models import Person, Policy
+
+    def count(url: str) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries.captured_queries)
+
+    client.force_login(make_portal_user("agents", password=PASSWORD))
+    small = count("/agentes/inicio/")
+    Announcement.objects.bulk_create(
+        Announcement(title=f"Aviso {n}", body="…", published_at=timezone.now(), active=True)
+        for n in range(40)
+    )
+    for _ in range(5):
+        make_agent()
+    with django_assert_num_queries(small):
+        client.get("/agentes/inicio/")
+
+    client.logout()
+    client.force_login(make_portal_user("clients", password=PASSWORD))
+    small = count("/clientes/")
+    person = Person.objects.get(user__username="maria.rodriguez@ejemplo.test")
+    Policy.objects.bulk_create(
+        Policy(numero_poliza=f"9{n:07}", producto="Autos", estatus="Vigente", person=person)
+        for n in range(60)
+    )
+    assert person.policies.count() > 60
+    with django_assert_num_queries(small):
+        client.get("/clientes/")
+
+
+def _add_requests(total: int) -> None:
+    """Pending requests up to `total`, each of its own agent with one channel (bulk)."""
+    from agents.models import AccessRequest, Agent, Channel, Promotoria, Role
+
+    role, _ = Role.objects.get_or_create(code="AGENTE", defaults={"name": "Agente"})
+    promotoria, _ = Promotoria.objects.get_or_create(clave="900", defaults={"nombre": "P 900"})
+    channel, _ = Channel.objects.get_or_create(name="Individual Privado")
+    have = AccessRequest.objects.count()
+    agents = Agent.objects.bulk_create(
+        Agent(
+            clave_agente=f"Q{n}", promotoria=promotoria, tipo_agente="AGENTE", nombre="ANA",
+            apellido_paterno="RUIZ", email=f"q{n}@ejemplo.test", rfc="RUAA800101AB1",
+            en_vigor=True,
+        )
+        for n in range(have, total)
+    )  # fmt: skip
+    requests = AccessRequest.objects.bulk_create(
+        AccessRequest(agent=a, role=role, email=a.email) for a in agents
+    )
+    Through = AccessRequest.channels.through
+    Through.objects.bulk_create(
+        Through(accessrequest_id=r.pk, channel_id=channel.pk) for r in requests
+    )
+
+
+def test_review_queue_query_count_does_not_grow(
+    client, make_reviewer, django_assert_max_num_queries
+):
+    """Measured: 14 at 100 and at 2,000 requests (one page of 100 rows either way)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(make_reviewer())
+    counts = []
+    for total in (100, 2000):
+        _add_requests(total)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(QUEUE_URL)
+        assert response.status_code == 200 and "Q99" in response.text
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1], counts
+    # The issue's target, 12, is for the queue's own queries: the session's read and its
+    # write (3 with the savepoints) come with every signed-in page.
+    own = [
+        q["sql"] for q in queries.captured_queries
+        if "django_session" not in q["sql"] and "SAVEPOINT" not in q["sql"]
+    ]  # fmt: skip
+    assert len(own) <= 12, own
+    with django_assert_max_num_queries(15):
+        client.get(QUEUE_URL, {"o": "-3"})  # another order: no per-row query either
