@@ -8,6 +8,7 @@ limits that guard secrets (login lockout, code attempts) are kept in the databas
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
 import time
@@ -32,7 +33,8 @@ class Rule:
     """At most `limit` attempts per `window` seconds for one value of `key`.
 
     `spares_clean_ip`: past the limit, an address with no failure of its own on this action
-    still gets its attempt, after `CLEAN_IP_DELAY` seconds, up to `ceiling` times the limit.
+    still gets its attempt, after settings.RATE_LIMIT_CLEAN_IP_DELAY seconds, up to `ceiling`
+    times the limit.
     A per-person rule needs it: otherwise anyone can lock a person out for the whole window
     with a few wrong tries from other addresses (targeted denial)."""
 
@@ -99,24 +101,23 @@ def _rules(action: str, keys: dict[str, str]) -> list[tuple[Rule, str]]:
     return [(r, str(keys[r.key])) for r in RATE_LIMITS[action] if r.key in keys]
 
 
-def count(action: str, **keys: str) -> int:
-    """The highest count among the given keys of `action` (0 when the cache is down)."""
-    rules = _rules(action, keys)
+def _read(action: str, r: Rule, value: str) -> int:
+    """The count of `r` for `value` (0 when the cache is down)."""
     try:
-        return max((int(cache.get(_cache_key(action, r.key, v)) or 0) for r, v in rules), default=0)
+        return int(cache.get(_cache_key(action, r.key, value)) or 0)
     except Exception:  # noqa: BLE001 - the cache server is down: fail open, loudly
         log.warning("rate-limit cache unavailable; %s not read", action)
         return 0
 
 
+def count(action: str, **keys: str) -> int:
+    """The highest count among the given keys of `action` (0 when the cache is down)."""
+    return max((_read(action, r, v) for r, v in _rules(action, keys)), default=0)
+
+
 def exceeded(action: str, **keys: str) -> bool:
     """True when any given key of `action` has used up its limit (nothing is counted)."""
-    rules = _rules(action, keys)
-    try:
-        return any(int(cache.get(_cache_key(action, r.key, v)) or 0) >= r.limit for r, v in rules)
-    except Exception:  # noqa: BLE001 - the cache server is down: fail open, loudly
-        log.warning("rate-limit cache unavailable; %s not checked", action)
-        return False
+    return any(_read(action, r, v) >= r.limit for r, v in _rules(action, keys))
 
 
 def _hit(cache_key: str, window: int) -> int:
@@ -141,25 +142,24 @@ def consume(action: str, **keys: str) -> bool:
     return allowed
 
 
-def _read(action: str, r: Rule, value: str) -> int:
-    try:
-        return int(cache.get(_cache_key(action, r.key, value)) or 0)
-    except Exception:  # noqa: BLE001 - the cache server is down: fail open, loudly
-        log.warning("rate-limit cache unavailable; %s not checked", action)
-        return 0
+class _Standing(enum.Enum):
+    OPEN = "open"  # every rule under its limit
+    SPARED = "spared"  # only `spares_clean_ip` rules over (below their ceiling), clean address
+    REFUSED = "refused"
 
 
-def _admits(action: str, keys: dict[str, str]) -> bool:
-    """Whether an attempt may run: every rule under its limit, or only `spares_clean_ip`
-    rules over it (below their ceiling) and the attempt's address without failures."""
-    over = [r for r, value in _rules(action, keys) if _read(action, r, value) >= r.limit]
+def _standing(action: str, keys: dict[str, str]) -> _Standing:
+    """Where an attempt stands, from one read of each rule's count."""
+    counts = [(r, _read(action, r, value)) for r, value in _rules(action, keys)]
+    over = [(r, n) for r, n in counts if n >= r.limit]
     if not over:
-        return True
-    if not all(r.spares_clean_ip for r in over) or "ip" not in keys:
-        return False
-    if any(_read(action, r, keys[r.key]) >= r.limit * r.ceiling for r in over):
-        return False
-    return _read(action, rule(action, "ip"), keys["ip"]) == 0
+        return _Standing.OPEN
+    if not all(r.spares_clean_ip for r, _ in over) or "ip" not in keys:
+        return _Standing.REFUSED
+    if any(n >= r.limit * r.ceiling for r, n in over):
+        return _Standing.REFUSED
+    ip_failures = next(n for r, n in counts if r.key == "ip")
+    return _Standing.SPARED if ip_failures == 0 else _Standing.REFUSED
 
 
 def limit_failures(action: str, attempt: Callable[[], T], *, failure: type[Exception],
@@ -167,19 +167,17 @@ def limit_failures(action: str, attempt: Callable[[], T], *, failure: type[Excep
     """Run `attempt` unless `action` is over a limit (raise RateLimited); only a `failure`
     it raises is counted, so people who get it right are never slowed down. A person's
     rule locked by others' failures still admits a clean address, slowly (Rule)."""
-    if not _admits(action, keys):
+    standing = _standing(action, keys)
+    if standing is _Standing.REFUSED:
         raise RateLimited(action)
-    if exceeded(action, **keys):
+    if standing is _Standing.SPARED:
         time.sleep(settings.RATE_LIMIT_CLEAN_IP_DELAY)
-        try:
-            return attempt()
-        except failure:
-            consume(action, **keys)
-            raise RateLimited(action) from None  # the same answer as a refusal: nothing learnt
     try:
         return attempt()
     except failure:
         consume(action, **keys)
+        if standing is _Standing.SPARED:
+            raise RateLimited(action) from None  # the same answer as a refusal: nothing learnt
         raise
 
 

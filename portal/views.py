@@ -19,6 +19,7 @@ from notifications import heartbeat, selectors
 
 from . import ratelimit, texts
 from .accounts import configs
+from .accounts import services as account_services
 from .logging import request_id
 
 log = logging.getLogger(__name__)
@@ -115,14 +116,9 @@ def lockout_response(
     namespace = match.namespace if match is not None else ""
     portal = next((c for c in configs().values() if c.namespace == namespace), None)
     reset_url = reverse(portal.url_name("password_reset")) if portal else None  # not /admin/
-    message = texts.ACCOUNT_LOCKED % {"minutes": lockout_minutes()}
+    message = texts.ACCOUNT_LOCKED % {"minutes": account_services.lockout_minutes()}
     context = {"message": message, "password_reset_url": reset_url}
     return render(request, "portal/locked.html", context, status=200)
-
-
-def lockout_minutes() -> int:
-    """How long a lock lasts: each failure, even while locked, starts the cool-off again."""
-    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
 
 
 def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:

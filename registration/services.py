@@ -20,7 +20,14 @@ from django.utils.formats import date_format
 
 from notifications.services import queue_email
 from portal import codes, ratelimit
-from portal.accounts.services import email_in_use, mask_email, queue_password_link
+from portal.accounts.services import (
+    EmailInUse,
+    EmailUnavailable,
+    check_new_email,
+    email_in_use,
+    mask_email,
+    queue_password_link,
+)
 
 from .models import INVITATION_LIFETIME, Person, PersonEmail, Policy, RegistrationKey
 from .policies import normalize_policy_number
@@ -175,12 +182,13 @@ def check_chosen_email(
         if email_taken(email, person):
             raise EmailTaken()
         return
-    keys = {"session": session, "ip": ip}
-    if ratelimit.exceeded("email_taken", **keys):
-        raise EmailRefused()
-    if email_taken(email, person):
-        ratelimit.consume("email_taken", **keys)
-        raise EmailTaken()
+    owner = person.user if person is not None else None
+    try:
+        check_new_email(email=email, by_other_than=owner, session_key=session, ip=ip)
+    except EmailUnavailable:
+        raise EmailRefused() from None
+    except EmailInUse:
+        raise EmailTaken() from None
 
 
 # --- the code that verifies the email --------------------------------------------------------

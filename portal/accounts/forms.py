@@ -36,7 +36,7 @@ def check_current_password(request: HttpRequest, user: User, password: str) -> N
     """Raise the field's error unless `password` is `user`'s and the account is not locked."""
     result = services.verify_current_password(request=request, user=user, password=password)
     if result is services.PasswordCheck.LOCKED:
-        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        minutes = services.lockout_minutes()
         raise ValidationError(texts.ACCOUNT_LOCKED, code="locked", params={"minutes": minutes})
     if result is not services.PasswordCheck.OK:
         raise ValidationError(texts.WRONG_PASSWORD, code="password_incorrect")

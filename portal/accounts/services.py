@@ -77,6 +77,12 @@ def set_password(user: User, raw_password: str) -> None:
         pass
 
 
+def lockout_minutes() -> int:
+    """How long a login lock lasts (django-axes' cool-off; guesses during it do not extend
+    it), for the "try again in N minutes" of the locked page and the password forms."""
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+
+
 def verify_current_password(*, request: HttpRequest, user: User, password: str) -> PasswordCheck:
     """ "Contraseña actual" checked as a login is: django-axes' backend counts a wrong one
     toward the same lockout, and past it refuses even the right one (else a stolen session
@@ -203,13 +209,13 @@ def email_in_use(email: str, *, by_other_than: User | None = None) -> bool:
     return users.exists()
 
 
-def check_new_email(*, user: User, email: str, session_key: str, ip: str) -> None:
-    """Raise EmailInUse when another account has `email`; past the "email_taken" limit of
-    the session or address raise EmailUnavailable for every address, taken or not, so the
-    page cannot be used to learn which addresses have an account."""
+def check_new_email(*, email: str, by_other_than: User | None, session_key: str, ip: str) -> None:
+    """Raise EmailInUse when an account other than `by_other_than` has the typed `email`;
+    past the "email_taken" limit of the session or address raise EmailUnavailable for every
+    address, taken or not, so the page cannot be used to learn which addresses have one."""
     if ratelimit.exceeded("email_taken", session=session_key, ip=ip):
         raise EmailUnavailable(email)
-    if email_in_use(email, by_other_than=user):
+    if email_in_use(email, by_other_than=by_other_than):
         if not ratelimit.consume("email_taken", session=session_key, ip=ip):
             raise EmailUnavailable(email)
         raise EmailInUse(email)
@@ -221,7 +227,7 @@ def start_email_change(
     """Email a 6-digit code to `new_email`; raises EmailInUse, EmailUnavailable or
     codes.SendRefused."""
     new_email = new_email.strip().lower()
-    check_new_email(user=user, email=new_email, session_key=session_key, ip=ip)
+    check_new_email(email=new_email, by_other_than=user, session_key=session_key, ip=ip)
     return codes.send_code(
         EMAIL_CHANGE,
         _subject(user),
