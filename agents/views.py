@@ -82,18 +82,8 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
         return super().restart_step() if IDENTITY in self.storage.extra_data else self.steps.first
 
     # --- forms ---------------------------------------------------------------------------
-    # (pk, agent) read in this request; a view instance serves one request only.
-    _agent_read: tuple[int, Agent | None] | None = None
-
     def _load_agent(self, pk: int) -> Agent | None:
-        """The agent `pk`, read once per request: formtools builds a step's form several
-        times per request (the posted step, the next one, its context, the final
-        re-validation of every step) and each wanted the agent again. Only the read is
-        shared: who was identified is still what the storage recorded."""
-        if self._agent_read is None or self._agent_read[0] != pk:
-            agent = Agent.objects.select_related("promotoria").filter(pk=pk).first()
-            self._agent_read = (pk, agent)
-        return self._agent_read[1]
+        return self.read_once(Agent.objects.select_related("promotoria"), pk)
 
     def _identified_agent(self) -> Agent | None:
         identity = self.storage.extra_data.get(IDENTITY)
@@ -150,7 +140,7 @@ class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
         step = self.steps.current
         if step == "identify" and isinstance(form, forms.IdentifyAgentForm) and form.agent:
             identity = {"fp": fingerprint(form.cleaned_data), "agent": form.agent.pk}
-            self._agent_read = (form.agent.pk, form.agent)  # the next step needs it too
+            self.remember_read(form.agent)  # the next step needs it too
             if identity != self.storage.extra_data.get(IDENTITY):
                 # Another agent, or the same one typed differently: nothing proved for the
                 # previous data (the captcha) carries over.

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.template.response import SimpleTemplateResponse
@@ -20,6 +21,8 @@ from portal import ratelimit, texts
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+M = TypeVar("M", bound=Model)
 
 
 class WizardSteps(Protocol):
@@ -135,6 +138,22 @@ class PortalWizardMixin:
             self, step: str | None = None, data: Any = None, files: Any = None
         ) -> Form: ...
         def render(self, form: Form | None = None, **kwargs: Any) -> HttpResponse: ...
+
+    def read_once(self, queryset: QuerySet[M], pk: int) -> M | None:
+        """The row `pk` of `queryset`, read once per request (a view instance serves one):
+        formtools builds a step's form several times per request (the posted step, the next
+        one, its context, the final re-validation of every step) and each wanted the
+        identified row again. Only the read is shared: who was identified is still what
+        the storage recorded."""
+        reads: dict[tuple[type[Model], int], Any] = self.__dict__.setdefault("_reads", {})
+        key = (queryset.model, pk)
+        if key not in reads:
+            reads[key] = queryset.filter(pk=pk).first()
+        return cast("M | None", reads[key])
+
+    def remember_read(self, row: Model) -> None:
+        """`row`, just identified, is what the next step of this request will read."""
+        self.__dict__.setdefault("_reads", {})[(type(row), row.pk)] = row
 
     def step_template(self, step: str) -> str:
         return f"{self.steps_folder}/{step}.html"

@@ -79,17 +79,8 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
     def _set_extra(self, **values: Any) -> None:
         self.storage.extra_data = {**self.storage.extra_data, **values}
 
-    # (pk, person) read in this request; a view instance serves one request only.
-    _person_read: tuple[int, Person | None] | None = None
-
     def _load_person(self, pk: int) -> Person | None:
-        """The person `pk`, read once per request: formtools builds a step's form several
-        times per request (the posted step, the next one, the final re-validation of every
-        step) and each wanted the person again. Only the read is shared: who was
-        identified is still what the storage recorded."""
-        if self._person_read is None or self._person_read[0] != pk:
-            self._person_read = (pk, Person.objects.filter(pk=pk).first())
-        return self._person_read[1]
+        return self.read_once(Person.objects.all(), pk)
 
     def _person(self) -> Person | None:
         identity = self._extra(IDENTITY)
@@ -162,7 +153,7 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
             }
             if identity != self._extra(IDENTITY):
                 self.storage.extra_data = {IDENTITY: identity}
-            self._person_read = (person.pk, person)  # the next step needs it too
+            self.remember_read(person)  # the next step needs it too
         elif step == "products":
             self._set_extra(**{EMAIL: form.cleaned_data["email"]})
         elif step == "code":
