@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
 from django.db import transaction
 
 from .models import OutboxEmail
-
-log = logging.getLogger(__name__)
+from .services import enqueue
 
 
 def requeue_emails(*, ids: Iterable[int]) -> int:
@@ -32,11 +30,6 @@ def requeue_emails(*, ids: Iterable[int]) -> int:
 
 
 def _enqueue_all(pks: list[int]) -> None:
-    from .tasks import deliver
-
     for pk in pks:
-        try:
-            deliver.delay(pk)
-        except Exception:  # broker down: the rows are due now, beat's `send_pending` takes them
-            log.warning("Could not queue outbox email %s; it stays pending", pk, exc_info=True)
+        if not enqueue(pk):  # broker down: the rows are due now, beat's `send_pending` takes them
             return

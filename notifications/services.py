@@ -33,17 +33,21 @@ def queue_email(
     email = OutboxEmail.objects.create(
         to=to, template=template, context=context or {}, secret_provider=secret_provider
     )
-    transaction.on_commit(lambda: _enqueue(email.pk))
+    transaction.on_commit(lambda: enqueue(email.pk))
     return email
 
 
-def _enqueue(pk: int) -> None:
+def enqueue(pk: int) -> bool:
+    """Queue the delivery of row `pk`; False when the broker is down (the row stays pending
+    and beat's `send_pending` picks it up once it is due)."""
     from .tasks import deliver
 
     try:
         deliver.delay(pk)
-    except Exception:  # broker down: the beat task `send_pending` will pick the row up
+    except Exception:  # noqa: BLE001 - broker down: the row is kept, nothing is lost
         log.warning("Could not queue outbox email %s; it stays pending", pk, exc_info=True)
+        return False
+    return True
 
 
 def render_email(email: OutboxEmail, extra: dict[str, Any] | None = None) -> EmailMultiAlternatives:
