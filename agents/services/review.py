@@ -155,6 +155,24 @@ def reject_request(request_id: int, by: User, reason: str) -> AccessRequest:
     return request
 
 
+def _check_link_base_url(base_url: str) -> None:
+    """Credentials by link need the portal's address to write it."""
+    if settings.AGENT_CREDENTIALS == "link" and not base_url:
+        raise DecisionError(_("Falta la dirección del portal para el enlace de contraseña."))
+
+
+def _await_credentials(user: User) -> None:
+    """The state of an account whose credentials are on their way: no usable password until
+    the email's provider sets the temporary one (expired, valid TEMPORARY_PASSWORD_HOURS) or,
+    with AGENT_CREDENTIALS "link", until the agent chooses one. Not saved here."""
+    by_link = settings.AGENT_CREDENTIALS == "link"
+    user.set_unusable_password()
+    user.password_expired = not by_link
+    user.temporary_password_expires_at = (
+        None if by_link else timezone.now() + timedelta(hours=settings.TEMPORARY_PASSWORD_HOURS)
+    )
+
+
 def issue_agent_account(agent: Agent, *, email: str, role: Role, base_url: str = "") -> User:
     """Create the agent's portal user and queue the two emails: username, then password.
 
@@ -163,11 +181,8 @@ def issue_agent_account(agent: Agent, *, email: str, role: Role, base_url: str =
     clear in the outbox. With `settings.AGENT_CREDENTIALS == "link"` the second email
     carries a single-use set-password link instead (made at send time too).
     """
-    by_link = settings.AGENT_CREDENTIALS == "link"
-    if by_link and not base_url:
-        raise DecisionError(_("Falta la dirección del portal para el enlace de contraseña."))
+    _check_link_base_url(base_url)
     user_model = get_user_model()
-    expires = timezone.now() + timedelta(hours=settings.TEMPORARY_PASSWORD_HOURS)
     if agent.is_company:
         first_name, last_name = (agent.nombre_razon_social or agent.nombre), ""
     else:
@@ -184,10 +199,8 @@ def issue_agent_account(agent: Agent, *, email: str, role: Role, base_url: str =
             first_name=first_name[:150],
             last_name=last_name[:150],
             kind=user_model.Kind.AGENT,
-            password_expired=not by_link,
-            temporary_password_expires_at=None if by_link else expires,
         )
-        user.set_unusable_password()
+        _await_credentials(user)
         try:
             with transaction.atomic():  # another approval may take the same username meanwhile
                 user.save()
@@ -226,8 +239,7 @@ def resend_credentials(request_id: int, by: User, *, base_url: str = "") -> User
     with a NEW temporary password (or link), and a Decision records who did it."""
     if not can_review(by):
         raise PermissionDenied(_("No tienes permiso para decidir solicitudes."))
-    if settings.AGENT_CREDENTIALS == "link" and not base_url:
-        raise DecisionError(_("Falta la dirección del portal para el enlace de contraseña."))
+    _check_link_base_url(base_url)
     with transaction.atomic():
         request = (
             AccessRequest.objects.select_for_update(of=("self",))
@@ -245,14 +257,9 @@ def resend_credentials(request_id: int, by: User, *, base_url: str = "") -> User
             raise DecisionError(
                 _("El usuario %(username)s está inactivo.") % {"username": user.username}
             )
-        by_link = settings.AGENT_CREDENTIALS == "link"
-        # Unusable until the email's provider sets the new one: whoever holds the old
-        # password (the reason to resend may be that it leaked) is out from now on.
-        user.set_unusable_password()
-        user.password_expired = not by_link
-        user.temporary_password_expires_at = (
-            None if by_link else timezone.now() + timedelta(hours=settings.TEMPORARY_PASSWORD_HOURS)
-        )
+        # Whoever holds the old password (the reason to resend may be that it leaked) is out
+        # from now on.
+        _await_credentials(user)
         user.save(update_fields=["password", "password_expired", "temporary_password_expires_at"])
         _queue_credentials(user, email=user.email, role=request.role, base_url=base_url)
         Decision.objects.create(
