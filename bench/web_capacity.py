@@ -12,6 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.helpers import manage  # noqa: E402
 from tests.services import Services, free_port, wait_for_port  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
@@ -63,23 +64,9 @@ def main() -> None:
         )
         (services.root / "prometheus").mkdir()
         env.pop("DJANGO_STATIC_MANIFEST", None)  # production's default: hashed, collected
-        r = subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert r.returncode == 0, r.stderr
-        r = subprocess.run(
-            [sys.executable, "manage.py", "migrate_locked", "--noinput"],
-            cwd=ROOT,
-            env=env,
-            check=False,
-            capture_output=True,
-            text=True,
-        )
-        assert r.returncode == 0, r.stderr
+        for command in (("collectstatic", "--noinput"), ("migrate_locked", "--noinput")):
+            done = manage(*command, env=env)
+            assert done.returncode == 0, done.stderr
         port = free_port()
         gunicorn = subprocess.Popen(  # noqa: S603 - our own command line
             [
