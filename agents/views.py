@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from formtools.wizard.views import SessionWizardView, normalize_name
+from formtools.wizard.views import NamedUrlSessionWizardView, normalize_name
 
 from portal import ratelimit
 from portal.accounts import services as account
@@ -46,18 +46,21 @@ IDENTITY = "identity"  # {"fp", "agent"}: the agent identified on step 1, for th
 CAPTCHA_OK = "captcha_verified"
 
 
-class AccessRequestWizard(PortalWizardMixin, SessionWizardView):
-    """The access request in the manual's four screens. Buttons: Cancelar (to login),
-    Regresar, Continuar.
+class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):
+    """The access request in the manual's four screens, each at /agentes/solicitud/<step>/
+    (the first also at /agentes/solicitud/). Buttons: Cancelar (to login), Regresar,
+    Continuar.
 
-    formtools trusts the posted step and re-validates every step in `render_done`: `post`
-    only accepts the current step or an earlier one; the agent is identified once and the
-    captcha verified once, both recorded in the wizard's storage, so nothing is checked
-    or counted twice; the request is written in `done`, which checks the agent again.
+    formtools trusts the posted step and re-validates every step in `render_done`: `get`
+    and `post` only accept the current step or an earlier one; the agent is identified
+    once and the captcha verified once, both recorded in the wizard's storage, so nothing
+    is checked or counted twice; the request is written in `done`, which checks the agent
+    again.
     """
 
     form_list = STEPS
-    url_name = "agents:request"
+    start_url_name = "agents:request"
+    url_name = "agents:request_step"
     cancel_url_name = "agents:request_cancel"
     steps_folder = "agents/steps"
     step_titles = STEP_TITLES

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.shortcuts import redirect
 from django.template.response import SimpleTemplateResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -48,6 +49,7 @@ class WizardStorage(Protocol):
     extra_data: dict[str, Any]  # what the wizard recorded: identities checked, codes sent
 
     def get_step_data(self, step: str) -> QueryDict | None: ...
+    def get_step_files(self, step: str) -> Any: ...
     def reset(self) -> None: ...
 
 
@@ -107,18 +109,29 @@ class IdentifyOnceForm(Form):
 
 
 class PortalWizardMixin:
-    """One page layout for every step, and only the current step or an earlier one.
+    """One page layout for every step, each step at its own URL, and only the current step
+    or an earlier one. Precedes formtools' `NamedUrlSessionWizardView`.
 
     Pages: `portal/wizard_step.html` shows "Paso N de M" with `step_titles` (the last
     being `final_step`, the screen after `done`), the step's `steps_folder/<step>.html`,
     and the buttons Cancelar (`cancel_url_name`), Regresar, and `continue_label`.
 
-    Steps: formtools trusts the posted step: a missing or junk name answers 400 and a later
-    one is processed as if the earlier steps were done. Here either shows the first step not
-    yet done, with `expired_message`; Regresar only goes backwards.
+    URLs: `start_url_name` is the entry (step 1 itself, shown without a redirect: a
+    campaign click-through costs one request); `url_name` takes the step's name, and
+    formtools' `done_step_name` there is refused like any other non-step. Every POST
+    answers with a redirect to the step to show, but for a form with errors, shown at once
+    with the typed data; so Back, Forward and reload only ever GET a step's page.
+
+    Steps: formtools trusts the posted step and the step in the URL: a junk name, or a later
+    one, would be processed or shown as if the earlier steps were done. Here either leads
+    to the first step not yet done, with `expired_message`; Regresar only goes backwards.
     """
 
+    # Saves the session only when the wizard changed it (formtools' own marks every read).
+    storage_name = "portal.sessions.WizardSessionStorage"
+
     template_name = "portal/wizard_step.html"
+    start_url_name = ""
     url_name = ""
     cancel_url_name = ""
     steps_folder = ""
@@ -127,17 +140,27 @@ class PortalWizardMixin:
     continue_label: StrOrPromise = ""
     expired_message: StrOrPromise = ""
 
-    if TYPE_CHECKING:  # what formtools' SessionWizardView (untyped) gives the mixin
+    if TYPE_CHECKING:  # what formtools' NamedUrlSessionWizardView (untyped) gives the mixin
         request: HttpRequest
         prefix: str
         steps: WizardSteps
         storage: WizardStorage
+        done_step_name: str
 
         def get_form_list(self) -> dict[str, type[Form]]: ...
         def get_form(
             self, step: str | None = None, data: Any = None, files: Any = None
         ) -> Form: ...
         def render(self, form: Form | None = None, **kwargs: Any) -> HttpResponse: ...
+
+    @classmethod
+    def get_initkwargs(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # formtools wants the step URLs' name as an argument of `as_view`; it is the class's.
+        kwargs.setdefault("url_name", cls.url_name)
+        return super().get_initkwargs(*args, **kwargs)  # type: ignore[misc]
+
+    def get_step_url(self, step: str) -> str:
+        return reverse(self.url_name, kwargs={"step": step})
 
     def read_once(self, queryset: QuerySet[M], pk: int) -> M | None:
         """The row `pk` of `queryset`, read once per request (a view instance serves one):
@@ -169,7 +192,7 @@ class PortalWizardMixin:
             step_number=self.steps.step1,
             step_total=len(names),
             step_template=self.step_template(current),
-            wizard_url=reverse(self.url_name),
+            wizard_url=self.get_step_url(current),
             cancel_url=reverse(self.cancel_url_name),
             continue_label=self.continue_label,
         )
@@ -179,26 +202,44 @@ class PortalWizardMixin:
         return never_cache(super().dispatch)(request, *args, **kwargs)  # type: ignore[misc]
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        """Step 1, as formtools shows it: a GET resets the wizard.
+        """The step named in the URL (step 1 at the entry URL) with what was stored for it,
+        or a redirect to the step to continue from when that step is not reachable yet.
 
-        formtools also leaves the empty wizard in the session, so every visitor who only
-        looks at step 1 (a crawler, a campaign click-through) costs a new session row and a
+        formtools leaves an empty wizard in the session, so every visitor who only looks at
+        step 1 (a crawler, a campaign click-through) would cost a new session row and a
         cookie. With nothing in progress that entry says nothing the wizard would not assume
         without it (no storage is step 1, and the first POST creates it), so it is dropped
         once the page is rendered (the page reads the storage until then); a session left
-        empty is then neither saved nor sent. A wizard in progress is reset as before.
+        empty is then neither saved nor sent.
         """
         in_progress = self.has_progress()
-        response = super().get(request, *args, **kwargs)  # type: ignore[misc]
+        step = kwargs.get("step") or self.steps.first
+        if self.refuses_step(step):
+            response: HttpResponseBase = self.redirect_to_restart()
+        else:
+            self.storage.current_step = step
+            form = self.get_form(
+                step=step,
+                data=self.storage.get_step_data(step),
+                files=self.storage.get_step_files(step),
+            )
+            response = self.render(form)
         if not in_progress:
             if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
                 response.add_post_render_callback(lambda rendered: self.drop_storage())
             else:
                 self.drop_storage()
-        return cast(HttpResponseBase, response)
+        return response
+
+    def render_done(self, form: Form, **kwargs: Any) -> HttpResponse:
+        # The last step's POST completes the wizard and redirects to the flow's own page.
+        # formtools would redirect to its done URL first and complete on that GET: one more
+        # request, and a GET that writes.
+        kwargs["step"] = self.done_step_name
+        return super().render_done(form, **kwargs)  # type: ignore[misc]
 
     def has_progress(self) -> bool:
-        """Whether the storage holds anything a GET's reset would throw away."""
+        """Whether the storage holds anything a visitor did (steps posted, checks passed)."""
         return bool(self.storage.extra_data) or any(
             self.storage.get_step_data(step) is not None for step in self.steps.all
         )
@@ -225,16 +266,21 @@ class PortalWizardMixin:
     def restart_step(self) -> str:
         return self.first_incomplete_step()
 
+    def redirect_to_restart(self) -> HttpResponse:
+        """To the step to continue from, saying why the one asked for is not shown."""
+        messages.warning(self.request, self.expired_message)
+        step = self.restart_step()
+        self.storage.current_step = step
+        return redirect(self.get_step_url(step))
+
     def guard_post(self) -> HttpResponse | None:
-        """A response when the posted step or the Regresar target is refused, else None."""
+        """A redirect when the posted step or the Regresar target is refused, else None."""
         management = ManagementForm(self.request.POST, prefix=self.prefix)
         posted = management.cleaned_data["current_step"] if management.is_valid() else None
         if self.refuses_step(posted):
-            messages.warning(self.request, self.expired_message)
-            self.storage.current_step = self.restart_step()
-            return self.render(self.get_form())
+            return self.redirect_to_restart()
         steps = list(self.get_form_list())
         goto = self.request.POST.get("wizard_goto_step")
         if goto in steps and steps.index(goto) >= steps.index(self.steps.current):
-            return self.render(self.get_form())
+            return redirect(self.get_step_url(self.steps.current))
         return None

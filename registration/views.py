@@ -2,10 +2,11 @@
 confirmation screen and "Mis productos". The account pages (login, set password, email) are
 `portal.accounts` configured by `registration.accounts.CLIENTS`.
 
-formtools trusts the posted step and re-validates every step in `render_done`: `post` only
-accepts the current step or an earlier one; the identification and the code are checked
-once and recorded in the wizard's storage; the account is created only in `done`. No
-password ever goes through the wizard.
+Each step has its own URL and every POST answers with a redirect, so the browser's Back and
+Forward show the steps again. formtools trusts the posted step and re-validates every step in
+`render_done`: `get` and `post` only accept the current step or an earlier one; the
+identification and the code are checked once and recorded in the wizard's storage; the
+account is created only in `done`. No password ever goes through the wizard.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from formtools.wizard.views import SessionWizardView, normalize_name
+from formtools.wizard.views import NamedUrlSessionWizardView, normalize_name
 
 from portal import codes, ratelimit, texts
 from portal.accounts.guards import account_required
@@ -52,8 +53,9 @@ def _base_url(request: HttpRequest) -> str:
 
 
 # --- the wizard ----------------------------------------------------------------------------------
-class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
-    """ "Aún no estoy registrado": policy data, products and email, code."""
+class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):
+    """ "Aún no estoy registrado": policy data, products and email, code; each step at
+    /clientes/registro/<step>/, the first also at /clientes/registro/."""
 
     form_list = [
         ("identify", forms.IdentifyForm),
@@ -62,7 +64,8 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
     ]
     template_name = "registration/wizard_step.html"
     identify_template = "registration/steps/identify.html"
-    url_name = "registration:register"
+    start_url_name = "registration:register"
+    url_name = "registration:register_step"
     cancel_url_name = "registration:cancel"
     steps_folder = "registration/steps"
     step_titles = STEP_TITLES
@@ -108,7 +111,7 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
         resend = self.request.POST.get("resend") and self.steps.current == "code"
         if resend and not self.request.POST.get("wizard_goto_step"):
             self._send_code(force=True)
-            return self.render(self.get_form(step="code"))
+            return redirect(self.get_step_url("code"))
         return super().post(*args, **kwargs)
 
     # --- forms --------------------------------------------------------------------------
@@ -232,14 +235,15 @@ class ClientRegistrationWizard(PortalWizardMixin, SessionWizardView):
         except services.AlreadyRegistered:
             self.storage.reset()
             messages.error(self.request, forms.already_registered_message())
-            return redirect(self.url_name)
+            return redirect(self.start_url_name)
         self.storage.reset()
         self.request.session[REGISTERED] = user.email
         return redirect("registration:registered")
 
 
 class KeyRegistrationWizard(ClientRegistrationWizard):
-    """ "Recibí un correo para registrarme": key and policy, then the same steps."""
+    """ "Recibí un correo para registrarme": key and policy, then the same steps; each at
+    /clientes/registro/clave/<step>/, the first also at /clientes/registro/clave/."""
 
     form_list = [
         ("identify", forms.IdentifyKeyForm),
@@ -247,7 +251,8 @@ class KeyRegistrationWizard(ClientRegistrationWizard):
         ("code", forms.RegistrationCodeForm),
     ]
     identify_template = "registration/steps/identify_key.html"
-    url_name = "registration:register_key"
+    start_url_name = "registration:register_key"
+    url_name = "registration:register_key_step"
     key_placeholder = "********"
 
     def process_step(self, form: Form) -> QueryDict:

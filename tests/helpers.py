@@ -210,21 +210,47 @@ class SmtpSink:
         return self.messages
 
 
-class RequestWizard:
-    """Drives the agent request wizard (001 §3.3–3.6) with Django's test client: posts each
-    step as a browser would, the management form plus the step's fields."""
+class WizardDriver:
+    """Posts a wizard's steps as a browser would: the management form plus the step's
+    fields, to the step's own URL, following the redirect that answers a valid POST
+    (`response.redirect_chain` says where it went; `follow=False` returns the 302 itself)."""
+
+    url = ""
+    prefix = ""
+    steps: tuple[str, ...] = ()
 
     def __init__(self, client):
         self.client = client
 
     def start(self):
-        return self.client.get(AGENT_WIZARD_URL)
+        return self.client.get(self.url)
 
-    def post(self, step: str, data: dict | None = None, **extra):
-        payload = {f"{AGENT_WIZARD_PREFIX}-current_step": step}
+    def step_url(self, step: str) -> str:
+        """The step's URL; for a name that is no step (what a tampering test posts), the
+        wizard's entry URL, which takes posts too."""
+        return f"{self.url}{step}/" if step in self.steps else self.url
+
+    def open(self, step: str, *, follow: bool = True):
+        """GET a step's URL: Back, Forward, a reload or a typed address."""
+        return self.client.get(self.step_url(step), follow=follow)
+
+    def post(self, step: str, data: dict | None = None, *, follow: bool = True, **extra):
+        payload = {f"{self.prefix}-current_step": step}
         payload.update({f"{step}-{name}": value for name, value in (data or {}).items()})
         payload.update(extra)
-        return self.client.post(AGENT_WIZARD_URL, payload)
+        return self.client.post(self.step_url(step), payload, follow=follow)
+
+    def back(self, from_step, to_step, *, follow: bool = True):
+        """Regresar."""
+        return self.post(from_step, {}, wizard_goto_step=to_step, follow=follow)
+
+
+class RequestWizard(WizardDriver):
+    """Drives the agent request wizard (001 §3.3–3.6) with Django's test client."""
+
+    url = AGENT_WIZARD_URL
+    prefix = AGENT_WIZARD_PREFIX
+    steps = ("identify", "channels", "role", "submit")
 
     def identify(self, agent, **overrides):
         data = {
@@ -273,26 +299,18 @@ class RequestWizard:
         return self.choose_role()
 
 
-class ClientWizard:
-    """Drives the client registration wizard (000), or with `KEY_WIZARD_URL` the one that
-    starts from a registration key: posts each step as a browser would, the management form
-    plus the step's fields."""
+class ClientWizard(WizardDriver):
+    """Drives the client registration wizard (000) with Django's test client, or with
+    `KEY_WIZARD_URL` the one that starts from a registration key."""
+
+    steps = ("identify", "products", "code")
 
     def __init__(self, client, url=CLIENT_WIZARD_URL):
-        self.client = client
+        super().__init__(client)
         self.url = url
         self.prefix = (
             "key_registration_wizard" if url == KEY_WIZARD_URL else "client_registration_wizard"
         )
-
-    def start(self):
-        return self.client.get(self.url)
-
-    def post(self, step: str, data: dict | None = None, **extra):
-        payload = {f"{self.prefix}-current_step": step}
-        payload.update({f"{step}-{name}": value for name, value in (data or {}).items()})
-        payload.update(extra)
-        return self.client.post(self.url, payload)
 
     def identify(self, person, **overrides):
         data = {
@@ -319,11 +337,8 @@ class ClientWizard:
     def enter_code(self, code):
         return self.post("code", {"code": code})
 
-    def resend(self):
-        return self.post("code", {"code": ""}, resend="1")
-
-    def back(self, from_step, to_step):
-        return self.post(from_step, {}, wizard_goto_step=to_step)
+    def resend(self, *, follow: bool = True):
+        return self.post("code", {"code": ""}, resend="1", follow=follow)
 
 
 def click_approve_in_admin(page, agent, *, username="revisora", password="clave-revisora-2026"):

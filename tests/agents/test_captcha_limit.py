@@ -52,7 +52,7 @@ def test_a_right_answer_just_under_the_limit_passes(wizard, make_agent):
     page = answer_wrong(wizard, page, session_limit() - 1)
     assert WRONG in page.text and LIMITED not in page.text
     response = wizard.send(page, email=TYPED)
-    assert response.status_code == 302
+    assert response.redirect_chain[-1] == ("/agentes/solicitud/enviada/", 302)
     assert AccessRequest.objects.count() == 1
 
 
@@ -91,7 +91,10 @@ def test_past_the_address_limit_another_session_is_refused(make_agent):
     # Another address is not held back by this one's wrong answers.
     elsewhere = RequestWizard(Client(REMOTE_ADDR="203.0.113.9"))
     page = elsewhere.walk_to_submit(agent)
-    assert elsewhere.send(page, email=TYPED).status_code == 302
+    assert elsewhere.send(page, email=TYPED).redirect_chain[-1] == (
+        "/agentes/solicitud/enviada/",
+        302,
+    )
 
 
 def test_the_refusal_lasts_until_the_window_ends(wizard, make_agent, monkeypatch):
@@ -105,4 +108,7 @@ def test_the_refusal_lasts_until_the_window_ends(wizard, make_agent, monkeypatch
     refused = wizard.send(page, email=TYPED)
     assert LIMITED in refused.text
     time.sleep(2.2)
-    assert wizard.send(refused, email=TYPED).status_code == 302
+    assert wizard.send(refused, email=TYPED).redirect_chain[-1] == (
+        "/agentes/solicitud/enviada/",
+        302,
+    )

@@ -30,7 +30,7 @@ def test_code_and_link_arrive_by_smtp_and_complete_the_registration(
     # The code is in the email only: neither the outbox row nor the task carried it.
     assert code not in str(OutboxEmail.objects.get(template="codigo").context)
     response = wizard.enter_code(code)
-    assert response.status_code == 302
+    assert response.redirect_chain[-1] == ("/clientes/registro/listo/", 302)
     messages = smtp_sink.wait_for(2, timeout=60)
     link = re.search(r"https?://\S+/clientes/contrasena/\S+/", body_of(messages[1])).group(0)
     response = client.get(link, follow=True)
