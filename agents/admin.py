@@ -172,7 +172,12 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
         "agent__apellido_materno", "agent__nombre_razon_social", "email", "agent__email",
     )  # fmt: skip
     list_select_related = ("agent__promotoria", "role")
-    ordering = ("created_at",)
+    # Oldest first with the id as tie-break: a total order, so admin adds no "-pk" of its
+    # own and the `request_queue` indexes serve the page.
+    ordering = ("created_at", "pk")
+    # The queue shows the filtered count only: a second COUNT(*) over every request ever
+    # filed grows with the table and tells a reviewer nothing.
+    show_full_result_count = False
     actions = ["approve_selected", "reject_selected", "resend_credentials"]
     fields = (
         "agent", "status", "role_name", "channel_list", "email", "email_differs_from_saa",

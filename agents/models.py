@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -96,6 +97,9 @@ class Agent(models.Model):
         verbose_name = _("agente (SAA)")
         verbose_name_plural = _("agentes (SAA)")
         ordering = ["clave_agente"]
+        # The keys are matched in any case (identification, "Búsqueda de Agentes"): without
+        # this index each match reads the whole SAA table.
+        indexes = [models.Index(Upper("clave_agente"), name="agent_clave_upper")]
 
     def __str__(self) -> str:
         return f"{self.clave_agente} · {self.full_name}"
@@ -148,6 +152,12 @@ class AccessRequest(models.Model):
         verbose_name_plural = _("solicitudes de acceso")
         ordering = ["created_at"]
         permissions = [("review_accessrequest", _("Puede aprobar o rechazar solicitudes"))]
+        # The review queue: a status (pending by default), oldest first, one page at a time;
+        # with the id last the index gives the page without sorting the whole table.
+        indexes = [
+            models.Index(fields=["status", "created_at", "id"], name="request_queue"),
+            models.Index(fields=["created_at", "id"], name="request_queue_all"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["agent"],

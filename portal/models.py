@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +25,12 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("usuario")
         verbose_name_plural = _("usuarios")
+        # Emails and usernames are matched in any case (email taken, password reset, login
+        # by email): these keep each match an index lookup however many accounts there are.
+        indexes = [
+            models.Index(Upper("email"), name="user_email_upper"),
+            models.Index(Upper("username"), name="user_username_upper"),
+        ]
 
     def temporary_password_is_valid(self) -> bool:
         return (
@@ -56,7 +63,7 @@ class OneTimeCode(models.Model):
         verbose_name_plural = _("códigos de verificación")
         indexes = [
             models.Index(fields=["purpose", "subject"]),
-            models.Index(fields=["email", "created_at"]),
+            models.Index(Upper("email"), "created_at", name="code_email_upper_created"),
         ]
 
     def __str__(self) -> str:

@@ -126,6 +126,7 @@ MIDDLEWARE = [
     "portal.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.sessions.RenewIdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -155,7 +156,19 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Django's renderer with `<input>` widgets written in Python: the template engine made them a
+# third of a wizard step's rendering.
+FORM_RENDERER = "portal.form_renderer.FormRenderer"
+
+# Each gunicorn or Celery process keeps its connection (checked before reuse) instead of
+# opening one per request: PostgreSQL starts a process for every new connection.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_count("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -221,7 +234,11 @@ LOGIN_URL = "agents:login"
 
 # 30-minute idle timeout: a session left open on a shared computer dies soon (OWASP ASVS 3.3.2).
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The timeout slides with each request, but a session that did not change is saved at most
+# once a minute (portal.sessions), not on every request as SESSION_SAVE_EVERY_REQUEST would.
+SESSION_ENGINE = "portal.sessions"
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEW_AFTER_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("DJANGO_SECURE_COOKIES", True)
@@ -291,6 +308,10 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection around every task, whatever
+# CONN_MAX_AGE says, unless it may reuse it (here: closes every 1000 tasks); portal.celery
+# then keeps or drops it by DATABASES' CONN_MAX_AGE and health check, as for a request.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_RETRY = True
 # The worker reconnects to the broker forever (Celery's default gives up after 100 tries,
