@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: run test lint bench bench-email bench-web install system-deps demo clean
 
@@ -16,6 +17,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 install: $(STAMP)
+
+# The `bench` extra (locust, django-allauth for the baseline project, pyinstrument): only
+# `make bench` needs it.
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	touch $@
 
 # Embedded default: SQLite under var/, Celery eager, mail to /dev/correo/, demo data (with a
 # printed reviewer password) loaded. With DATABASE_URL, REDIS_URL or EMAIL_HOST in the
@@ -64,11 +71,14 @@ system-deps:
 test: install system-deps
 	$(BIN)/python -m pytest
 
-# Figures, not pass/fail: login and reset timing for existing vs unknown accounts; session
-# rows written per 1,000 anonymous GETs of each first page.
-bench: install system-deps
+# Figures, not pass/fail (about 15 minutes): every wizard step's req/s and p50/p95/p99 under
+# gunicorn -w 2 with production settings, as ratios to Django's LoginView and django-allauth's
+# signup served alike; complete flows/s, worker emails/s, the review queue at 100 and 100,000
+# requests, worker RSS, session rows per 1,000 first-page GETs. Writes docs/benchmarks.md and
+# var/bench/results.json. Then login and reset timing for existing vs unknown accounts.
+bench: $(BENCH_STAMP) system-deps
+	$(BIN)/python bench/run.py
 	$(BIN)/python bench/auth_timing.py
-	$(BIN)/python bench/session_rows.py
 
 # Figures, not pass/fail: emails expected, delivered and duplicated under each fault (Redis
 # down, SMTP refusing or down, worker killed before DATA and after 250, PostgreSQL restart,
