@@ -44,8 +44,8 @@ from tests.services import Services, free_port, wait_for_port  # noqa: E402
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 USERS = int(os.environ.get("BENCH_USERS", "6"))
-AGENTS = int(os.environ.get("BENCH_AGENTS", "6000"))
-PERSONS = int(os.environ.get("BENCH_PERSONS", "6000"))
+AGENTS = int(os.environ.get("BENCH_AGENTS", "12000"))
+PERSONS = int(os.environ.get("BENCH_PERSONS", "24000"))
 QUEUE_ROWS = int(os.environ.get("BENCH_QUEUE_ROWS", "100000"))
 VENV = ROOT / ".venv" / "bin"
 RESULTS = ROOT / "var" / "bench" / "results.json"
@@ -83,8 +83,8 @@ class Bench:
         self.folder = Path(tempfile.mkdtemp(prefix="alta-bench-"))
         self.addresses = Addresses()
         self.results: dict = {"scenarios": {}, "figures": {}}
-        self.used_agents = 0
-        self.used_persons = 0
+        self.used_agents = itertools.count()
+        self.used_persons = itertools.count()
 
     # --- servers -------------------------------------------------------------------------
     def start(self) -> None:
@@ -251,14 +251,18 @@ class Bench:
         return walker.Walker(self.base, self.addresses(), self.captcha_answer)
 
     def next_agent(self) -> data.AgentRow:
-        agent = self.agents[self.used_agents]
-        self.used_agents += 1
-        return agent
+        """An agent no scripted person has used (threads share the counter: next() on
+        itertools.count is atomic)."""
+        n = next(self.used_agents)
+        if n >= len(self.agents):
+            raise RuntimeError(f"more than {len(self.agents)} agents needed: raise BENCH_AGENTS")
+        return self.agents[n]
 
     def next_person(self) -> data.PersonRow:
-        person = self.persons[self.used_persons]
-        self.used_persons += 1
-        return person
+        n = next(self.used_persons)
+        if n >= len(self.persons):
+            raise RuntimeError(f"more than {len(self.persons)} people needed: raise BENCH_PERSONS")
+        return self.persons[n]
 
     # --- walking to a step -----------------------------------------------------------------
     def agent_at(self, step: str) -> walker.Walker:
@@ -498,7 +502,7 @@ class Bench:
             log(f"round {number}/{ROUNDS}")
             for name, sc in self.scenarios.items():
                 if "one_shot" in sc:
-                    need = math.ceil(1.5 * (SECONDS + 1.5) * estimate.get(name, 150))
+                    need = math.ceil(1.3 * (SECONDS + 1.5) * estimate.get(name, 150))
                     self.fill_one_shots(name, max(need, 100))
                 result = self.drive([self.scenario(name)])[0]
                 estimate[name] = max(result["rps"], 10)
@@ -691,6 +695,9 @@ class Bench:
         log("worker emails/s against a plain send_mail loop")
         self.worker.terminate()  # the measure starts its own, as deployed; no second consumer
         self.worker.wait(30)
+        # The worker gets the machine's cores, as a deployed worker has its own; the plain
+        # loop runs beside it under the same conditions.
+        os.sched_setaffinity(0, set(CORES))
         return email_throughput.measure(self.services)
 
     # --- the run ---------------------------------------------------------------------------
@@ -703,9 +710,18 @@ class Bench:
         figures = self.results["figures"]
         import requests
 
-        for _ in range(500):  # warm-up: imports, connections, template caches
-            requests.get(self.base + walker.AGENT_WIZARD, timeout=30)
-            requests.get(self.base + walker.CLIENT_WIZARD, timeout=30)
+        # Warm-up: every page once (imports, connections, template and translation caches),
+        # then first pages up to 1,000 requests, when the workers' RSS is read the first time.
+        for _ in range(5):
+            w = self.agent_at("submit")
+            w.post(walker.agent_fields(w.agent, "submit", [], ""))
+            w = self.client_at("code")
+            w.post(walker.client_fields(w.person, "code", w.code))
+        while self.served() < 1000:
+            for _ in range(50):
+                requests.get(self.base + walker.AGENT_WIZARD, timeout=30)
+                requests.get(self.base + walker.CLIENT_WIZARD, timeout=30)
+        for _ in range(500):
             requests.get(f"http://127.0.0.1:{self.baseline_port}/login/", timeout=30)
         self.rss = figures["rss_kib_after"] = {str(self.served()): self.worker_rss_kib()}
         figures["session_rows_per_1000_gets"] = self.session_rows()
@@ -743,6 +759,9 @@ class Bench:
 
 
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on the way out
     os.sched_setaffinity(0, {LOAD_CORE})
     bench = Bench()
     try:

@@ -101,23 +101,26 @@ def _rules(action: str, keys: dict[str, str]) -> list[tuple[Rule, str]]:
     return [(r, str(keys[r.key])) for r in RATE_LIMITS[action] if r.key in keys]
 
 
-def _read(action: str, r: Rule, value: str) -> int:
-    """The count of `r` for `value` (0 when the cache is down)."""
+def _read_all(action: str, rules: list[tuple[Rule, str]]) -> list[int]:
+    """The counts of `rules` in one round trip to the cache (0s when it is down)."""
+    names = [_cache_key(action, r.key, value) for r, value in rules]
     try:
-        return int(cache.get(_cache_key(action, r.key, value)) or 0)
+        found = cache.get_many(names)
     except Exception:  # noqa: BLE001 - the cache server is down: fail open, loudly
         log.warning("rate-limit cache unavailable; %s not read", action)
-        return 0
+        return [0] * len(names)
+    return [int(found.get(name) or 0) for name in names]
 
 
 def count(action: str, **keys: str) -> int:
     """The highest count among the given keys of `action` (0 when the cache is down)."""
-    return max((_read(action, r, v) for r, v in _rules(action, keys)), default=0)
+    return max(_read_all(action, _rules(action, keys)), default=0)
 
 
 def exceeded(action: str, **keys: str) -> bool:
     """True when any given key of `action` has used up its limit (nothing is counted)."""
-    return any(_read(action, r, v) >= r.limit for r, v in _rules(action, keys))
+    rules = _rules(action, keys)
+    return any(n >= r.limit for (r, _), n in zip(rules, _read_all(action, rules), strict=True))
 
 
 def _hit(cache_key: str, window: int) -> int:
@@ -149,8 +152,9 @@ class _Standing(enum.Enum):
 
 
 def _standing(action: str, keys: dict[str, str]) -> _Standing:
-    """Where an attempt stands, from one read of each rule's count."""
-    counts = [(r, _read(action, r, value)) for r, value in _rules(action, keys)]
+    """Where an attempt stands, from one read of every rule's count."""
+    rules = _rules(action, keys)
+    counts = [(r, n) for (r, _), n in zip(rules, _read_all(action, rules), strict=True)]
     over = [(r, n) for r, n in counts if n >= r.limit]
     if not over:
         return _Standing.OPEN

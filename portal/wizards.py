@@ -38,6 +38,8 @@ class WizardSteps(Protocol):
     @property
     def last(self) -> str: ...
     @property
+    def prev(self) -> str | None: ...
+    @property
     def step1(self) -> int: ...
 
 
@@ -192,6 +194,8 @@ class PortalWizardMixin:
             step_number=self.steps.step1,
             step_total=len(names),
             step_template=self.step_template(current),
+            # Once: each read of formtools' `wizard.steps.prev` builds the form list again.
+            prev_step=self.steps.prev,
             wizard_url=self.get_step_url(current),
             cancel_url=reverse(self.cancel_url_name),
             continue_label=self.continue_label,
