@@ -311,7 +311,10 @@ def markdown(results: dict) -> str:
         parts += [_md_table(("flow", "step", "n", "p50 ms", "p95 ms", "p99 ms"), body), ""]
     if "email" in f:
         parts += ["## Email", ""]
-        parts += [f"- {key}: {value}" for key, value in f["email"].items()]
+        parts += [
+            f"- {key}: {value:.2f}" if isinstance(value, float) else f"- {key}: {value}"
+            for key, value in f["email"].items()
+        ]
         parts.append("")
     if "review_queue" in f:
         parts += ["## Review queue", ""]
@@ -339,7 +342,7 @@ def markdown(results: dict) -> str:
         "## Reproduce",
         "",
         "```",
-        "make bench          # about 15 minutes; BENCH_ROUNDS, BENCH_SECONDS, BENCH_USERS",
+        "make bench          # about 20 minutes; BENCH_ROUNDS, BENCH_SECONDS, BENCH_USERS",
         "```",
         "",
         "`make bench` installs the `bench` extra (locust, django-allauth, pyinstrument) into "
