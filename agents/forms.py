@@ -99,6 +99,10 @@ class ChannelsForm(forms.Form):
         channels = agent.channels.all() if agent else []
         field = cast(forms.MultipleChoiceField, self.fields["channels"])
         field.choices = [(str(c.pk), c.name) for c in channels]
+        if len(field.choices) == 1:
+            # One channel is no choice: ticked, as the manual's screen shows it, so nobody
+            # meets "Se debe seleccionar al menos un canal." for not ticking the only box.
+            field.initial = [field.choices[0][0]]
 
 
 class RoleForm(forms.Form):

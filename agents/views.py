@@ -27,6 +27,8 @@ from .accounts import AGENTS
 from .models import Agent, Announcement, Channel, Role
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from portal.models import User
 
 STEPS = [
@@ -177,19 +179,26 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):
         context = super().get_context_data(form=form, **kwargs)
         current = self.steps.current
         if current in ("channels", "role"):
-            agent = self._identified_agent()
-            context["agent"] = agent
+            context["agent"] = self._identified_agent()
+        if current in ("role", "submit"):
+            # "Datos <channels chosen>" (the manual's "Datos Individual Privado"), in the
+            # heading and in the list of steps alike.
+            title = self._role_step_title()
+            context["step_titles"] = [
+                (name, title if name == "role" else other) for name, other in context["step_titles"]
+            ]
             if current == "role":
-                chosen = self.get_cleaned_data_for_step("channels") or {}
-                ids = {int(pk) for pk in chosen.get("channels", [])}
-                if agent:
-                    names = [c.name for c in self._channels_of(agent) if c.pk in ids]
-                    context["step_title"] = (
-                        _("Datos %(channels)s") % {"channels": " / ".join(names)}
-                        if names
-                        else STEP_TITLES["role"]
-                    )
+                context["step_title"] = title
         return context
+
+    def _role_step_title(self) -> StrOrPromise:
+        agent = self._identified_agent()
+        chosen = self.get_cleaned_data_for_step("channels") or {}
+        ids = {int(pk) for pk in chosen.get("channels", [])}
+        names = [c.name for c in self._channels_of(agent) if c.pk in ids] if agent else []
+        if not names:
+            return STEP_TITLES["role"]
+        return _("Datos %(channels)s") % {"channels": " / ".join(names)}
 
     # --- the end -------------------------------------------------------------------------
     def done(
