@@ -341,6 +341,16 @@ class ClientWizard(WizardDriver):
         return self.post("code", {"code": ""}, resend="1", follow=follow)
 
 
+def identify_agent_in_browser(page, agent) -> None:
+    """In Chromium, step 1 of the agent request typed as a person would, up to step 2."""
+    page.goto(AGENT_WIZARD_URL)
+    page.get_by_label("Clave de agente").fill(agent.clave_agente)
+    page.get_by_label("Clave Promotoría").fill(agent.promotoria.clave)
+    page.get_by_label("RFC").fill(agent.rfc)
+    page.get_by_role("button", name="Continuar").click()
+    page.get_by_text("Paso 2 de 5").wait_for()
+
+
 def click_approve_in_admin(page, agent, *, username="revisora", password="clave-revisora-2026"):
     """In Chromium, as the reviewer: sign in to /admin/, open the agent's request from the
     queue and press "Aprobar", finding each thing by its label or text."""

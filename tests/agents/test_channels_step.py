@@ -9,16 +9,7 @@ import re
 import pytest
 
 from agents.models import Role
-from tests.helpers import AGENT_WIZARD_URL, RequestWizard
-
-
-def _identify(page, agent) -> None:
-    page.goto(AGENT_WIZARD_URL)
-    page.get_by_label("Clave de agente").fill(agent.clave_agente)
-    page.get_by_label("Clave Promotoría").fill(agent.promotoria.clave)
-    page.get_by_label("RFC").fill(agent.rfc)
-    page.get_by_role("button", name="Continuar").click()
-    page.get_by_text("Paso 2 de 5").wait_for()
+from tests.helpers import RequestWizard, identify_agent_in_browser
 
 
 @pytest.mark.django_db
@@ -39,7 +30,7 @@ def test_the_only_channel_comes_ticked_and_a_choice_among_several_does_not(clien
 @pytest.mark.django_db(transaction=True)
 def test_an_agent_with_one_channel_goes_on_without_ticking_it(page, make_agent):
     Role.objects.get_or_create(code="AGENTE", defaults={"name": "AGENTE"})
-    _identify(page, make_agent(canales=["Individual Privado"]))
+    identify_agent_in_browser(page, make_agent(canales=["Individual Privado"]))
     assert page.get_by_label("Individual Privado").is_checked()
     page.get_by_role("button", name="Continuar").click()
     page.get_by_text("Paso 3 de 5").wait_for()
@@ -50,7 +41,7 @@ def test_an_agent_with_one_channel_goes_on_without_ticking_it(page, make_agent):
 @pytest.mark.django_db(transaction=True)
 def test_the_next_step_is_titled_by_the_channel_chosen_in_heading_and_list(page, make_agent):
     Role.objects.get_or_create(code="AGENTE", defaults={"name": "AGENTE"})
-    _identify(page, make_agent(canales=["Individual Privado", "Grupo Privado"]))
+    identify_agent_in_browser(page, make_agent(canales=["Individual Privado", "Grupo Privado"]))
     page.get_by_label("Grupo Privado").check()
     page.get_by_role("button", name="Continuar").click()
     page.get_by_text("Paso 3 de 5").wait_for()

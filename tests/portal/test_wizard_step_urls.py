@@ -20,6 +20,7 @@ from tests.helpers import (
     KEY_WIZARD_URL,
     ClientWizard,
     RequestWizard,
+    identify_agent_in_browser,
     last_code,
 )
 
@@ -313,12 +314,7 @@ def test_agent_goes_back_and_forward_in_chromium(page, make_agent, role):
     from captcha.models import CaptchaStore
 
     agent = make_agent(canales=["Individual Privado", "Grupo Privado"], email="xs@ejemplo.test")
-    page.goto(AGENT_WIZARD_URL)
-    page.get_by_label("Clave de agente").fill(agent.clave_agente)
-    page.get_by_label("Clave Promotoría").fill(agent.promotoria.clave)
-    page.get_by_label("RFC").fill(agent.rfc)
-    page.get_by_role("button", name="Continuar").click()
-    page.get_by_text("Paso 2 de 5").wait_for()
+    identify_agent_in_browser(page, agent)
     page.get_by_label("Grupo Privado").check()
     page.get_by_role("button", name="Continuar").click()
     page.get_by_text("Paso 3 de 5").wait_for()
