@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.services import stop_processes  # noqa: E402
 
 SCALED = {
     "OUTBOX_RETRY_BASE_SECONDS": "1",
@@ -83,14 +84,7 @@ class Bench:
         return worker
 
     def stop_workers(self) -> None:
-        for worker in self.workers:
-            if worker.poll() is None:
-                worker.terminate()
-        for worker in self.workers:
-            try:
-                worker.wait(15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        stop_processes(self.workers)
         self.workers = []
 
     def close(self) -> None:

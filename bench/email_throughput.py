@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+from bench import servers  # noqa: E402
 
 if TYPE_CHECKING:
     from tests.helpers import SmtpSink
@@ -51,24 +52,17 @@ RESULT = "RESULT "  # the child's one line of figures on stdout (logs go to stde
 
 
 def production_env(services: Services, *, smtp_port: int, database_url: str) -> dict[str, str]:
-    """The environment of Alta's processes in this bench: production settings as
-    bench/web_capacity.py sets them, the sink as mail server, one trusted proxy (so each
+    """The environment of Alta's processes in this bench: production settings
+    (bench/servers.py), the sink as mail server, one trusted proxy (so each
     request may come from an address of its own through X-Forwarded-For)."""
-    env = dict(os.environ)
-    env.update(
+    env = servers.production_env(
         DATABASE_URL=database_url,
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY="bench-" + "k" * 50,
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DJANGO_SSL_REDIRECT="0",
-        DJANGO_SECURE_COOKIES="0",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(smtp_port),
         EMAIL_USE_TLS="0",
         TRUSTED_PROXY_COUNT="1",
         PROMETHEUS_MULTIPROC_DIR=str(services.root / "prometheus-email"),
     )
-    env.pop("DJANGO_STATIC_MANIFEST", None)  # production's default: hashed, collected
     env.pop("DJANGO_SETTINGS_MODULE", None)  # portal.settings, whatever the caller uses
     return env
 
@@ -89,7 +83,7 @@ def measure(
     worker_to_plain_ratio, request_p50_ms_smtp_fast, request_p50_ms_smtp_slow, …
     """
     from tests.helpers import SmtpSink, manage
-    from tests.services import free_port, wait_for_port
+    from tests.services import free_port, stop_processes, wait_for_port
 
     began = time.monotonic()
     sink = SmtpSink()
@@ -118,19 +112,12 @@ def measure(
             port = free_port()
             processes.append(
                 subprocess.Popen(  # noqa: S603 - our own command line
-                    [
-                        str(ROOT / ".venv/bin/gunicorn"),
-                        "portal.wsgi:application",
-                        "-w",
-                        "2",
-                        "--bind",
-                        f"127.0.0.1:{port}",
-                    ],
+                    servers.gunicorn_command("portal.wsgi:application", port),
                     cwd=ROOT,
                     env=env,
                     stdout=output,
                     stderr=output,
-                )  # fmt: skip
+                )
             )
         tag = secrets.token_hex(4)  # this run's addresses: rate limits of an earlier run
         # Warm-up: the worker is up (its tasks waited in Redis), imported and connected.
@@ -147,14 +134,7 @@ def measure(
         figures["measure_s"] = time.monotonic() - began
         return figures
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        stop_processes(processes)
         sink.delay = 0.0
         sink.controller.stop()
 

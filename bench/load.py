@@ -20,16 +20,14 @@ import itertools  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
 from locust import FastHttpUser, constant, constant_throughput, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
-
-def percentile(ordered: list[float], share: float) -> float:
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.report import percentile  # noqa: E402
 
 
 def run(host: str, scenario: dict) -> dict:

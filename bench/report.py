@@ -12,6 +12,13 @@ LOGIN = "Django LoginView GET (bare project)"
 ALLAUTH = "django-allauth signup GET (bare project)"
 
 
+def percentile(ordered: list[float], share: float) -> float:
+    """The value at `share` (0.95: p95) of the sorted `ordered`, nearest rank; NaN if empty."""
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
 def _version(command: list[str]) -> str:
     try:
         out = subprocess.run(command, capture_output=True, text=True, timeout=10).stdout

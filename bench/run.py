@@ -38,8 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import data, walker  # noqa: E402
+from bench.servers import gunicorn_command, production_env  # noqa: E402
 from tests.helpers import SmtpSink, manage  # noqa: E402
-from tests.services import Services, free_port, wait_for_port  # noqa: E402
+from tests.services import Services, free_port, stop_processes, wait_for_port  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
@@ -94,23 +95,17 @@ class Bench:
         self.services.postgres.create_database("baseline")
         self.sink.controller.start()
         (self.folder / "prometheus").mkdir()
-        self.env = {
-            **os.environ,
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "bench-" + "k" * 50,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "DJANGO_SSL_REDIRECT": "0",
-            "DJANGO_SECURE_COOKIES": "0",
-            "DATABASE_URL": self.services.postgres.url,
-            "REDIS_URL": self.services.redis.url,
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(self.sink.port),
-            "TRUSTED_PROXY_COUNT": "1",
-            "METRICS_TOKEN": METRICS_TOKEN,
-            "PROMETHEUS_MULTIPROC_DIR": str(self.folder / "prometheus"),
-            "LOG_LEVEL": "WARNING",
-        }
-        self.env.pop("DJANGO_STATIC_MANIFEST", None)  # production's default: hashed, collected
+        self.env = production_env(
+            DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+            DATABASE_URL=self.services.postgres.url,
+            REDIS_URL=self.services.redis.url,
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(self.sink.port),
+            TRUSTED_PROXY_COUNT="1",
+            METRICS_TOKEN=METRICS_TOKEN,
+            PROMETHEUS_MULTIPROC_DIR=str(self.folder / "prometheus"),
+            LOG_LEVEL="WARNING",
+        )
         os.environ.update(self.env)
         for command in (
             ("collectstatic", "--noinput"),
@@ -177,24 +172,12 @@ class Bench:
 
     def _gunicorn(self, app: str, env: dict) -> int:
         port = free_port()
-        self.gunicorn = self._start(
-            pinned(
-                SERVER_CORE, [str(VENV / "gunicorn"), app, "-w", "2", "--bind", f"127.0.0.1:{port}"]
-            ),
-            env,
-        )
+        self.gunicorn = self._start(pinned(SERVER_CORE, gunicorn_command(app, port)), env)
         wait_for_port(port)
         return port
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(self.processes)
         self.sink.controller.stop()
         self.services.stop()
 
@@ -564,15 +547,15 @@ class Bench:
             for future in [pool.submit(one) for _ in range(threads)]:
                 future.result()
         elapsed = time.monotonic() - began
-        steps = {
-            step: {
+        from bench.report import percentile
+
+        steps = {}
+        for step, values in timings.items():
+            ordered = sorted(values)
+            steps[step] = {
                 "n": len(values),
-                "p50_ms": statistics.median(values) * 1000,
-                "p95_ms": sorted(values)[int(0.95 * (len(values) - 1))] * 1000,
-                "p99_ms": sorted(values)[int(0.99 * (len(values) - 1))] * 1000,
+                **{f"p{n}_ms": percentile(ordered, n / 100) * 1000 for n in (50, 95, 99)},
             }
-            for step, values in timings.items()
-        }
         return {
             "completed": len(finished),
             "seconds": elapsed,

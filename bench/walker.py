@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit
 
@@ -65,12 +65,7 @@ class Replay:
     body: str | None = None
 
     def as_dict(self) -> dict:
-        return {
-            "method": self.method,
-            "path": self.path,
-            "headers": self.headers,
-            "body": self.body,
-        }
+        return asdict(self)
 
 
 class Walker:

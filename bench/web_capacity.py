@@ -12,6 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.servers import gunicorn_command, production_env  # noqa: E402
 from tests.helpers import manage  # noqa: E402
 from tests.services import Services, free_port, wait_for_port  # noqa: E402
 
@@ -47,36 +48,32 @@ def hammer(port: int, path: str) -> tuple[float, int, dict[int, int], list[float
     return elapsed, len(latencies), statuses, sorted(latencies)
 
 
+def print_load(path: str, load: tuple[float, int, dict[int, int], list[float]]) -> None:
+    """One line of `hammer`'s figures for `path`."""
+    elapsed, count, statuses, latencies = load
+    p50 = latencies[len(latencies) // 2] * 1000
+    p95 = latencies[int(len(latencies) * 0.95)] * 1000
+    print(
+        f"{path:22} {count / elapsed:7.1f} req/s  n={count} statuses={statuses} "
+        f"p50={p50:.0f}ms p95={p95:.0f}ms threads={THREADS} {elapsed:.1f}s",
+        flush=True,
+    )
+
+
 def main() -> None:
     services = Services()
     services.start()
     services.postgres.create_database()
     gunicorn = None
     try:
-        env = dict(os.environ)
-        env.update(
-            DJANGO_DEBUG="0",
-            DJANGO_SECRET_KEY="bench-" + "k" * 50,
-            DJANGO_ALLOWED_HOSTS="127.0.0.1",
-            DJANGO_SSL_REDIRECT="0",
-            DJANGO_SECURE_COOKIES="0",
-            PROMETHEUS_MULTIPROC_DIR=str(services.root / "prometheus"),
-        )
+        env = production_env(PROMETHEUS_MULTIPROC_DIR=str(services.root / "prometheus"))
         (services.root / "prometheus").mkdir()
-        env.pop("DJANGO_STATIC_MANIFEST", None)  # production's default: hashed, collected
         for command in (("collectstatic", "--noinput"), ("migrate_locked", "--noinput")):
             done = manage(*command, env=env)
             assert done.returncode == 0, done.stderr
         port = free_port()
         gunicorn = subprocess.Popen(  # noqa: S603 - our own command line
-            [
-                str(ROOT / ".venv/bin/gunicorn"),
-                "portal.wsgi:application",
-                "-w",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-            ],
+            gunicorn_command("portal.wsgi:application", port),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -85,14 +82,7 @@ def main() -> None:
         wait_for_port(port)
         hammer(port, "/salud/vivo/")  # warm-up (imports, first connections)
         for path in ("/agentes/ingresar/", "/salud/vivo/", "/salud/"):
-            elapsed, count, statuses, lat = hammer(port, path)
-            p50 = lat[len(lat) // 2] * 1000
-            p95 = lat[int(len(lat) * 0.95)] * 1000
-            print(
-                f"{path:22} {count / elapsed:7.1f} req/s  n={count} statuses={statuses} "
-                f"p50={p50:.0f}ms p95={p95:.0f}ms threads={THREADS} {elapsed:.1f}s",
-                flush=True,
-            )
+            print_load(path, hammer(port, path))
     finally:
         if gunicorn:
             gunicorn.terminate()

@@ -13,6 +13,7 @@ import pytest
 from django.core.cache import cache
 
 from tests.helpers import ROOT, SmtpSink, current_database_url, next_rfc, valid_rfc
+from tests.services import stop_processes
 
 _sequence = itertools.count(7000)  # clave_agente and email of each agent made
 _numbers = itertools.count(81000001)  # numero_poliza of each policy made
@@ -199,14 +200,7 @@ def start_worker(transactional_db, smtp_sink, services):
         return process
 
     yield start
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_processes(processes)
 
 
 @pytest.fixture

@@ -21,6 +21,20 @@ from pathlib import Path
 import pytest
 
 
+def stop_processes(processes: list[subprocess.Popen]) -> None:
+    """Ask each process still running to stop (SIGTERM), then wait for all; one that takes
+    more than 15 s is killed."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

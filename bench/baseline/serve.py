@@ -39,14 +39,9 @@ def gunicorn_command(port: int) -> list[str]:
     """The argv that serves the baseline on 127.0.0.1:`port`, the same flags as Alta's bench
     run (bench/web_capacity.py). Start it with cwd=ROOT, so gunicorn reads the same
     gunicorn.conf.py as Alta's, and an environment holding the baseline's DATABASE_URL."""
-    return [
-        str(ROOT / ".venv/bin/gunicorn"),
-        "bench.baseline.wsgi:application",
-        "-w",
-        "2",
-        "--bind",
-        f"127.0.0.1:{port}",
-    ]
+    from bench.servers import gunicorn_command as command
+
+    return command("bench.baseline.wsgi:application", port)
 
 
 def fetch(port: int, path: str) -> tuple[int, str]:
@@ -63,7 +58,7 @@ def fetch(port: int, path: str) -> tuple[int, str]:
 def main() -> None:
     """Serve the baseline against a throwaway PostgreSQL and print what each page answers."""
     sys.path.insert(0, str(ROOT))
-    from bench.web_capacity import THREADS, hammer
+    from bench.web_capacity import hammer, print_load
     from tests.services import Services, free_port, wait_for_port
 
     services = Services()
@@ -93,14 +88,7 @@ def main() -> None:
             print(f"{path:20} GET {status}  form+csrf={'yes' if has_form else 'NO'}")
             assert status == 200 and has_form, body[:2000]
         for path in PAGES:
-            elapsed, count, statuses, lat = hammer(port, path)
-            p50 = lat[len(lat) // 2] * 1000
-            p95 = lat[int(len(lat) * 0.95)] * 1000
-            print(
-                f"{path:20} {count / elapsed:7.1f} req/s  n={count} statuses={statuses} "
-                f"p50={p50:.0f}ms p95={p95:.0f}ms threads={THREADS} {elapsed:.1f}s",
-                flush=True,
-            )
+            print_load(path, hammer(port, path))
     finally:
         if gunicorn:
             gunicorn.terminate()
