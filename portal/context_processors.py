@@ -14,10 +14,11 @@ from .middleware import pending_page
 
 def brand(request: HttpRequest) -> dict[str, Any]:
     """Brand, today's date and the Call Center line on every page."""
+    today = timezone.localdate()
     return {
         "brand": settings.PORTAL_BRAND,
-        "today": timezone.localdate(),
-        "today_label": today_label(timezone.localdate(), translation.get_language()),
+        "today": today,
+        "today_label": today_label(today, translation.get_language()),
         "call_center": settings.CALL_CENTER_PHONE,
         # Called by the template only when used: the page a signed-in user must see first.
         "account_pending": lambda: pending_page(getattr(request, "user", None)),
