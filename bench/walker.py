@@ -178,7 +178,8 @@ def client_fields(person: PersonRow, step: str, code: str = "") -> dict:
             "numero_poliza": person.numero_poliza,
             "nombre": person.nombre,
             "apellido_paterno": person.apellido_paterno,
-            "fecha_nacimiento": person.fecha_nacimiento.isoformat(),
+            # As a person types it (the CSV's aaaa-mm-dd is the data, not the form).
+            "fecha_nacimiento": person.fecha_nacimiento.strftime("%d/%m/%Y"),
         }
     if step == "products":
         return {"email_choice": person.email}

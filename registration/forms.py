@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +49,114 @@ def already_registered_message() -> SafeString:
         reverse("registration:password_reset"),
         _("recupera tu contraseña"),
     )
+
+
+# --- the birth date, typed as dd/mm/aaaa -----------------------------------------------------
+# A text field, not <input type="date">: the native one takes the order of the browser's
+# language (15071992 typed in an English browser became 1992-12-07), so no hint could match it.
+_SEPARATOR = r"\s*[/.\-\s]\s*"
+LONGEST_TYPED_DATE = 20  # "15 / 07 / 1992" and room to spare; longer is not a date
+_DAY_FIRST = re.compile(rf"([0-9]{{1,2}}){_SEPARATOR}([0-9]{{1,2}}){_SEPARATOR}([0-9]{{4}})")
+_EIGHT_DIGITS = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{4})")
+# A four-digit year first can only be aaaa-mm-dd (ISO, as on some documents), so reading it
+# never swaps day and month; 19920715 is not read that way (see `day_month_year`).
+_YEAR_FIRST = re.compile(rf"([0-9]{{4}}){_SEPARATOR}([0-9]{{1,2}}){_SEPARATOR}([0-9]{{1,2}})")
+OLDEST_BIRTH_YEAR = 1900
+
+MSG_BIRTH_DATE_FORMAT = _(
+    "Escribe la fecha de nacimiento como dd/mm/aaaa; por ejemplo, 15/07/1992."
+)
+MSG_BIRTH_DATE_NONEXISTENT = _(
+    "La fecha de nacimiento que escribiste no existe: revisa el día y el mes (dd/mm/aaaa)."
+)
+MSG_BIRTH_DATE_RANGE = _("Revisa la fecha de nacimiento: debe estar entre el año %(oldest)d y hoy.")
+
+
+def day_month_year(text: str) -> tuple[int, int, int] | None:
+    """Day, month and year of a date typed as dd/mm/aaaa, with /, -, . or spaces between
+    (5/7/1992 too), as eight digits ddmmaaaa, or as aaaa-mm-dd; None for anything else.
+    Eight digits are always ddmmaaaa: read so, an aaaammdd gives a year before 1900."""
+    text = text.strip()
+    if len(text) > LONGEST_TYPED_DATE:  # and no pattern is tried on a page of spaces
+        return None
+    if match := _DAY_FIRST.fullmatch(text) or _EIGHT_DIGITS.fullmatch(text):
+        day, month, year = match.groups()
+    elif match := _YEAR_FIRST.fullmatch(text):
+        year, month, day = match.groups()
+    else:
+        return None
+    return int(day), int(month), int(year)
+
+
+def typed_date(text: str) -> date | None:
+    """The date `text` names as `day_month_year` reads it; None when it names none."""
+    parts = day_month_year(text)
+    if parts is None:
+        return None
+    day, month, year = parts
+    try:
+        return date(year, month, day)
+    except ValueError:  # 31/02/1992, 15/13/1992
+        return None
+
+
+class BirthDateInput(forms.TextInput):
+    """A text input for dd/mm/aaaa that shows a date it can read as dd/mm/aaaa (coming back
+    to the step, 15071992 reads 15/07/1992) and anything else as it was typed."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        defaults = {"inputmode": "numeric", "autocomplete": "bday", "maxlength": 10, "size": 10}
+        super().__init__({**defaults, **(attrs or {})})
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, str):
+            value = typed_date(value) or value
+        if isinstance(value, date):
+            return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+        return super().format_value(value)
+
+
+class BirthDateField(forms.DateField):
+    """A birth date typed as dd/mm/aaaa (see `day_month_year`), from 1900 to today: what
+    fails here is the form's own message and never reaches the identity match, so a typo
+    costs no identification attempt."""
+
+    widget = BirthDateInput
+    default_error_messages = {
+        "invalid": MSG_BIRTH_DATE_FORMAT,
+        "nonexistent": MSG_BIRTH_DATE_NONEXISTENT,
+        "out_of_range": MSG_BIRTH_DATE_RANGE,
+    }
+
+    def to_python(self, value: Any) -> date | None:
+        if isinstance(value, str):
+            value = value.strip()
+        if value in self.empty_values:
+            return None
+        if isinstance(value, date):
+            return value
+        text = str(value)
+        born = typed_date(text)
+        # Eight bare digits that make no birth date were likely typed in another order
+        # (19920715): the format, with its example, says more than "no such day".
+        if day_month_year(text) is None or (text.isdigit() and not self.in_range(born)):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        if born is None:  # 31/02/1992, 15/13/1992
+            raise ValidationError(self.error_messages["nonexistent"], code="nonexistent")
+        return born
+
+    @staticmethod
+    def in_range(born: date | None) -> bool:
+        return born is not None and date(OLDEST_BIRTH_YEAR, 1, 1) <= born <= timezone.localdate()
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value is not None and not self.in_range(value):
+            raise ValidationError(
+                self.error_messages["out_of_range"],
+                code="out_of_range",
+                params={"oldest": OLDEST_BIRTH_YEAR},
+            )
 
 
 class _IdentifyBase(IdentifyOnceForm):
@@ -87,13 +198,7 @@ class IdentifyForm(_IdentifyBase):
     )
     nombre = forms.CharField(label=_("Nombre"), max_length=100)
     apellido_paterno = forms.CharField(label=_("Apellido paterno"), max_length=100)
-    fecha_nacimiento = forms.DateField(
-        label=_("Fecha de nacimiento"),
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("dd/mm/aaaa"),
-        error_messages={"invalid": _("Escribe la fecha de nacimiento como dd/mm/aaaa.")},
-    )
+    fecha_nacimiento = BirthDateField(label=_("Fecha de nacimiento"), help_text=_("dd/mm/aaaa"))
 
     def identify(self, data: dict[str, Any]) -> None:
         self.person = services.identify_by_policy(

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 from django.core import mail
@@ -299,6 +300,11 @@ class RequestWizard(WizardDriver):
         return self.choose_role()
 
 
+def birth_date_as_typed(day: date) -> str:
+    """A date as a person types it in the client's birth-date field: dd/mm/aaaa."""
+    return day.strftime("%d/%m/%Y")
+
+
 class ClientWizard(WizardDriver):
     """Drives the client registration wizard (000) with Django's test client, or with
     `KEY_WIZARD_URL` the one that starts from a registration key."""
@@ -317,7 +323,7 @@ class ClientWizard(WizardDriver):
             "numero_poliza": person.policies.first().numero_poliza,
             "nombre": person.nombre,
             "apellido_paterno": person.apellido_paterno,
-            "fecha_nacimiento": person.fecha_nacimiento.isoformat(),
+            "fecha_nacimiento": birth_date_as_typed(person.fecha_nacimiento),
             **overrides,
         }
         return self.post("identify", data)

@@ -20,6 +20,7 @@ from tests.helpers import (
     KEY_WIZARD_URL,
     ClientWizard,
     RequestWizard,
+    birth_date_as_typed,
     identify_agent_in_browser,
     last_code,
 )
@@ -48,7 +49,7 @@ def policy_data(person) -> dict[str, str]:
         "numero_poliza": person.policies.first().numero_poliza,
         "nombre": person.nombre,
         "apellido_paterno": person.apellido_paterno,
-        "fecha_nacimiento": person.fecha_nacimiento.isoformat(),
+        "fecha_nacimiento": birth_date_as_typed(person.fecha_nacimiento),
     }
 
 
@@ -276,7 +277,7 @@ def test_client_back_shows_the_typed_policy_data_and_forward_the_products(client
     page = client.get(CLIENT_WIZARD_URL)  # Back lands where step 1 was shown
     assert page.status_code == 200 and "Paso 1 de 4" in page.text
     assert f'value="{person.policies.first().numero_poliza}"' in page.text
-    assert f'value="{person.fecha_nacimiento.isoformat()}"' in page.text
+    assert f'value="{birth_date_as_typed(person.fecha_nacimiento)}"' in page.text
     page = wizard.open("products", follow=False)
     assert page.status_code == 200 and "Paso 2 de 4" in page.text
 
@@ -359,7 +360,7 @@ def test_client_goes_back_and_forward_in_chromium(page, make_person):
     page.get_by_label("Número de póliza").fill(numero)
     page.get_by_label("Nombre").fill("maría")
     page.get_by_label("Apellido paterno").fill("rodríguez")
-    page.get_by_label("Fecha de nacimiento").fill("1985-03-12")
+    page.get_by_label("Fecha de nacimiento").fill("12/03/1985")
     page.get_by_role("button", name="SIGUIENTE").click()
     page.get_by_text("Paso 2 de 4").wait_for()
     assert page.url.endswith("/clientes/registro/products/")
@@ -369,7 +370,7 @@ def test_client_goes_back_and_forward_in_chromium(page, make_person):
     assert page.get_by_label("Número de póliza").input_value() == numero
     assert page.get_by_label("Nombre").input_value() == "maría"
     assert page.get_by_label("Apellido paterno").input_value() == "rodríguez"
-    assert page.get_by_label("Fecha de nacimiento").input_value() == "1985-03-12"
+    assert page.get_by_label("Fecha de nacimiento").input_value() == "12/03/1985"
     _goes_to(page.go_forward(), "/clientes/registro/products/")
     assert page.get_by_text("Paso 2 de 4").is_visible()
     assert page.get_by_role("cell", name=numero).is_visible()

@@ -84,12 +84,13 @@ def test_client_registers_with_policy_data(page, make_person):
     page.get_by_label("Número de póliza").fill(policies[0].numero_poliza)
     page.get_by_label("Nombre").fill("Mario")
     page.get_by_label("Apellido paterno").fill("rodriguez")
-    page.get_by_label("Fecha de nacimiento").fill("1985-03-12")
+    page.get_by_label("Fecha de nacimiento").fill("12/03/1985")
     page.get_by_role("button", name="SIGUIENTE").click()
     expect(page.get_by_text("no coinciden con nuestros registros").first).to_be_visible()
     assert page.get_by_label("Apellido paterno").input_value() == "rodriguez"
+    assert page.get_by_label("Fecha de nacimiento").input_value() == "12/03/1985"
     page.get_by_label("Nombre").fill(" maría ")
-    page.get_by_label("Fecha de nacimiento").fill("1985-03-12")
+    page.get_by_label("Fecha de nacimiento").fill("12031985")
     page.get_by_role("button", name="SIGUIENTE").click()
 
     # Paso 3: every product listed.

@@ -77,7 +77,7 @@ def test_identify_ignores_case_accents_and_spaces(wizard, make_person):
         {"numero_poliza": "99999999"},
         {"nombre": "MARIO"},
         {"apellido_paterno": "LOPEZ"},
-        {"fecha_nacimiento": "1985-03-13"},
+        {"fecha_nacimiento": "13/03/1985"},
     ],
 )
 def test_every_mismatch_gets_one_generic_message(wizard, make_person, override):

@@ -20,7 +20,9 @@ STEPS = ["identify", "products", "code", "", "x" * 40]
             "numero_poliza": text,
             "nombre": text,
             "apellido_paterno": text,
-            "fecha_nacimiento": st.one_of(text, st.dates().map(str)),
+            "fecha_nacimiento": st.one_of(
+                text, st.dates().map(str), st.dates().map(lambda d: d.strftime("%d/%m/%Y"))
+            ),
         }  # fmt: skip
     ),
     products=st.fixed_dictionaries(

@@ -151,7 +151,7 @@ def test_client_registration_completes_alternating_between_two_processes(
 
     page = user.get(f"{a}/clientes/registro/")
     page = post(b, "/clientes/registro/", {"numero_poliza": "81000001", "nombre": "maria",
-                "apellido_paterno": "rodriguez", "fecha_nacimiento": "1985-03-12"},
+                "apellido_paterno": "rodriguez", "fecha_nacimiento": "12/03/1985"},
                 page, step="identify")  # fmt: skip
     assert "Vida Individual" in page
     page = post(a, "/clientes/registro/", {"email_choice": "maria@ejemplo.test"}, page,
