@@ -16,7 +16,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
-install: $(STAMP)
+# Our catalogues (locale/<language>/LC_MESSAGES/django.po, every language there) compiled
+# with Babel's pybabel, a pinned dependency: no GNU gettext needed. A .mo is rebuilt when
+# its .po changes; the .mo files are not in Git.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+install: $(STAMP) $(MO_FILES)
 
 # The `bench` extra (locust, django-allauth for the baseline project, pyinstrument): only
 # `make bench` needs it.
@@ -52,13 +60,14 @@ demo: install
 	$(BIN)/python manage.py createcachetable && \
 	$(BIN)/python manage.py load_demo
 
-# Debian packages the suite runs for real: PostgreSQL, Redis, Chromium (installed as root
-# when missing; the tests start throwaway instances of the servers).
+# Debian packages the suite runs for real: PostgreSQL, Redis, Chromium and flite (the captcha's
+# audio), installed as root when missing; the tests start throwaway instances of the servers.
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v flite >/dev/null 2>&1 || missing="$$missing flite"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Instalando:$$missing"; \

@@ -25,7 +25,10 @@ def load(stdout: TextIO) -> list[str]:
         _agent_states()
         _reviewer()
     username, password = REVIEWER
-    return [f"Revisor de demostración: usuario «{username}», contraseña «{password}» (en /admin/)"]
+    return [
+        f"Revisor de demostración: usuario «{username}», contraseña «{password}» (en /admin/): "
+        "solo revisa solicitudes de agentes (grupo «Revisores»)"
+    ]
 
 
 def _agent_states() -> None:

@@ -179,7 +179,12 @@ class Decision(models.Model):
         # Not a decision on the request (it stays approved): the audit of a resend.
         RESEND_CREDENTIALS = "reenvio", _("credenciales reenviadas")
 
-    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="decisions")
+    request = models.ForeignKey(
+        AccessRequest,
+        on_delete=models.PROTECT,
+        related_name="decisions",
+        verbose_name=_("solicitud"),
+    )
     decision = models.CharField(_("decisión"), max_length=10, choices=Kind.choices)
     reason = models.TextField(_("motivo"), blank=True)
     # The reviewer ticked "Confirmo que verifiqué…" to approve a request whose email is not
@@ -188,7 +193,10 @@ class Decision(models.Model):
         _("correo distinto del SAA confirmado"), default=False
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decidida por"),
     )
     decided_at = models.DateTimeField(_("fecha"), auto_now_add=True)
 

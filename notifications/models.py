@@ -30,19 +30,23 @@ class OutboxEmail(models.Model):
     to = models.EmailField(_("para"))
     template = models.CharField(_("plantilla"), max_length=100)
     context = models.JSONField(_("contexto"), default=dict, blank=True)
-    secret_provider = models.CharField(max_length=200, blank=True)
+    secret_provider = models.CharField(_("proveedor del secreto"), max_length=200, blank=True)
     # The RFC 5322 Message-ID of every copy sent, made with the row: mail systems drop
     # copies they already have, which turns an at-least-once resend into "once" for people.
-    message_id = models.CharField(max_length=250, unique=True, default=make_message_id)
+    message_id = models.CharField(
+        _("Message-ID"), max_length=250, unique=True, default=make_message_id
+    )
     # The provider's values, Fernet-encrypted (notifications.crypto); wiped once sent/failed.
     sealed_secrets = models.TextField(blank=True, default="")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        _("estatus"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("intentos"), default=0)
     subject = models.CharField(_("asunto"), max_length=250, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(_("último error"), blank=True)
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+    next_attempt_at = models.DateTimeField(_("próximo intento"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("correo")

@@ -1,11 +1,67 @@
+"""Back-office for what every portal shares: users, groups and django-axes' lockouts.
+
+Django's permissions and django-axes keep English texts no catalogue reaches (names stored
+at migrate, method names as column headers, f-strings); they are given Spanish here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
+from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, Permission
+from django.db.models import ManyToManyField, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import User
 
+# Django writes "Can add <model>" into the database once, in English, at migrate.
+DEFAULT_PERMISSION_VERBS = {
+    "add": _("Puede agregar"),
+    "change": _("Puede modificar"),
+    "delete": _("Puede eliminar"),
+    "view": _("Puede ver"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    """A permission as `Agentes | solicitud de acceso | Puede ver`: the stored name for our
+    own permissions (written in Spanish), a Spanish verb for Django's four default ones."""
+    action, _sep, model_name = permission.codename.partition("_")
+    verb = DEFAULT_PERMISSION_VERBS.get(action)
+    name = verb if verb is not None and model_name == permission.content_type.model else None
+    return f"{permission.content_type} | {name or permission.name}"
+
+
+class PermissionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Permission) -> str:
+        return permission_label(obj)
+
+
+class SpanishPermissionsMixin(admin.ModelAdmin):
+    """Lists permissions by `permission_label` in the group and user forms."""
+
+    def formfield_for_manytomany(
+        self, db_field: ManyToManyField[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelMultipleChoiceField[Any] | None:
+        if db_field.remote_field.model is Permission:
+            kwargs.setdefault("form_class", PermissionChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SpanishPermissionsMixin, DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "kind", "is_staff")
     list_filter = ("kind", "is_staff", "is_active")
     fieldsets = (
@@ -24,3 +80,82 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(SpanishPermissionsMixin, DjangoGroupAdmin):
+    pass
+
+
+# django-axes: its app and rows in Spanish. Its verbose names and fieldsets go through
+# gettext and are translated in locale/es; the rest is replaced here.
+apps.get_app_config("axes").verbose_name = _("Bloqueos de inicio de sesión")
+
+
+def _when(moment: Any) -> str:
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else "—"
+
+
+# Its rows name themselves with English f-strings ("Attempted Access: …"), which admin shows
+# in titles, breadcrumbs, checkboxes' labels and confirmations.
+def _attempt_str(self: Any) -> str:
+    return gettext("Intentos de %(username)s desde %(ip)s, el último %(when)s") % {
+        "username": self.username,
+        "ip": self.ip_address,
+        "when": _when(self.attempt_time),
+    }
+
+
+def _failure_str(self: Any) -> str:
+    text = gettext("Acceso fallido de %(username)s desde %(ip)s, %(when)s") % {
+        "username": self.username,
+        "ip": self.ip_address,
+        "when": _when(self.attempt_time),
+    }
+    return f"{text} ({gettext('causó bloqueo')})" if self.locked_out else text
+
+
+def _log_str(self: Any) -> str:
+    return gettext("Sesión de %(username)s, %(when)s") % {
+        "username": self.username,
+        "when": _when(self.attempt_time),
+    }
+
+
+AccessAttempt.__str__ = _attempt_str
+AccessFailureLog.__str__ = _failure_str
+AccessLog.__str__ = _log_str
+
+
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    """django-axes' own, with the column and the action it leaves untranslatable."""
+
+    @admin.display(description=_("estatus"))
+    def status(self, obj: Any) -> str:
+        remaining = settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+        if remaining <= 0:
+            return gettext("Bloqueado")
+        return ngettext("%(count)d intento restante", "%(count)d intentos restantes", remaining) % {
+            "count": remaining
+        }
+
+    @admin.action(description=_("Eliminar los intentos vencidos"))
+    def cleanup_expired_attempts(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        count = self.handler.clean_expired_user_attempts(request=request)
+        self.message_user(
+            request,
+            ngettext(
+                "Se eliminó %(count)d intento de acceso vencido.",
+                "Se eliminaron %(count)d intentos de acceso vencidos.",
+                count,
+            )
+            % {"count": count},
+        )
+
+
+if admin.site.is_registered(AccessAttempt):  # AXES_ENABLE_ADMIN
+    admin.site.unregister(AccessAttempt)
+    admin.site.register(AccessAttempt, AccessAttemptAdmin)

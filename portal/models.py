@@ -17,9 +17,13 @@ class User(AbstractUser):
     phone = models.CharField(_("teléfono de contacto"), max_length=30, blank=True)
     # Set while the password is a temporary one: it only opens "Cambio de contraseña".
     password_expired = models.BooleanField(_("contraseña expirada"), default=False)
-    temporary_password_expires_at = models.DateTimeField(null=True, blank=True)
-    password_changed_at = models.DateTimeField(null=True, blank=True)
-    contact_confirmed_at = models.DateTimeField(null=True, blank=True)
+    temporary_password_expires_at = models.DateTimeField(
+        _("la contraseña temporal vence"), null=True, blank=True
+    )
+    password_changed_at = models.DateTimeField(_("contraseña cambiada"), null=True, blank=True)
+    contact_confirmed_at = models.DateTimeField(
+        _("datos de contacto confirmados"), null=True, blank=True
+    )
 
     class Meta:
         swappable = "AUTH_USER_MODEL"

@@ -31,7 +31,7 @@ class Person(models.Model):
     # account was created on another address; back-office lifts it after the Call Center
     # confirms who the person is.
     account_blocked_at = models.DateTimeField(_("cuenta bloqueada"), null=True, blank=True)
-    imported_at = models.DateTimeField(auto_now=True)
+    imported_at = models.DateTimeField(_("importado"), auto_now=True)
 
     class Meta:
         verbose_name = _("cliente")

@@ -1,7 +1,8 @@
 """Demo data for `make run`: each app's `demo.load(stdout)`, in INSTALLED_APPS order.
 
 Every app with a `demo` module loads its own fictional data and returns the logins it
-made, so this command (and `portal`) knows no feature app.
+made, so this command (and `portal`) knows no feature app. `portal.demo` comes first: the
+administrator's login, for every back-office task.
 """
 
 from importlib import import_module
