@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import ratelimit
 from portal.accounts.forms import EmailTypedTwiceMixin
+from portal.captcha import CaptchaWidget
 from portal.wizards import IdentifyOnceForm
 
 from . import services
@@ -147,7 +148,8 @@ class SubmitRequestForm(EmailTypedTwiceMixin, forms.Form):
     email_confirmation = forms.EmailField(label=_("Confirmar correo electrónico"), max_length=254)
     captcha = BurntCaptchaField(
         label=_("Código de verificación"),
-        help_text=_("Escribe los caracteres que ves en la imagen."),
+        help_text=_("Escribe los caracteres que ves en la imagen, en mayúsculas o minúsculas."),
+        widget=CaptchaWidget(),
         error_messages={"invalid": MSG_CAPTCHA, "required": MSG_CAPTCHA},
     )
 

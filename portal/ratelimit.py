@@ -62,6 +62,8 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     "reset_password_email": (Rule("email", 3, HOUR),),
     # Each refresh makes a new challenge; an unlimited supply lets a solver pick easy ones.
     "captcha_refresh": (Rule("ip", 30, HOUR),),
+    # Each spoken challenge runs a flite process: plenty to listen again, not a load to abuse.
+    "captcha_audio": (Rule("ip", 60, HOUR),),
     # One-time codes count from their rows in the database (portal.codes), not the cache:
     # sends per address (with a cooldown between two), wrong tries per code and per subject
     # across codes (3 codes × 5 tries would otherwise allow 15).

@@ -7,6 +7,7 @@ full mode (docker-compose.yml) sets DATABASE_URL, REDIS_URL and EMAIL_HOST.
 
 import os
 import secrets
+import shutil
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -352,7 +353,24 @@ if CAPTCHA_TEST_MODE and not DEBUG:
     raise ImproperlyConfigured("CAPTCHA_TEST_MODE may only be used with DJANGO_DEBUG on.")
 CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 10  # minutes
-CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
+# Made for people to read (issue 12): a large image, one dark colour on white, little
+# rotation, a few light lines behind the letters instead of dots and arcs across them, and
+# no look-alike characters (portal.captcha).
+CAPTCHA_CHALLENGE_FUNCT = "portal.captcha.legible_challenge"
+CAPTCHA_IMAGE_SIZE = (240, 80)
+CAPTCHA_FONT_SIZE = 44
+CAPTCHA_LETTER_ROTATION = (-10, 11)
+CAPTCHA_FOREGROUND_COLOR = "#1d2530"
+CAPTCHA_BACKGROUND_COLOR = "#ffffff"
+CAPTCHA_NOISE_FUNCTIONS = ("portal.captcha.noise_lines",)
+CAPTCHA_FILTER_FUNCTIONS: tuple[str, ...] = ()  # smoothing only blurs the letters
+CAPTCHA_2X_IMAGE = False  # with a fixed CAPTCHA_IMAGE_SIZE its letters overflow the image
+# The spoken challenge (/captcha/audio/<key>.wav) when flite is installed; the variable
+# names another binary, or turns the audio off when empty.
+_flite = os.environ.get("CAPTCHA_FLITE_PATH")
+CAPTCHA_FLITE_PATH = shutil.which("flite") if _flite is None else (_flite or None)
+if CAPTCHA_FLITE_PATH and not os.access(CAPTCHA_FLITE_PATH, os.X_OK):
+    raise ImproperlyConfigured(f"CAPTCHA_FLITE_PATH={CAPTCHA_FLITE_PATH} is not an executable.")
 
 # A person's identification locked by others' wrong tries still admits an address with no
 # failures of its own, after this pause (portal.ratelimit.Rule.spares_clean_ip).

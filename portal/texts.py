@@ -10,7 +10,7 @@ import math
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -26,10 +26,15 @@ INVALID_LOGIN_EMAIL = _(
     "«¿Olvidaste tu contraseña?»."
 )
 # Too many wrong passwords (at login or as "Contraseña actual"): even the right one is refused.
-ACCOUNT_LOCKED = _(
+# The number picks the form: `ACCOUNT_LOCKED % {"minutes": n}` (or as ValidationError params).
+ACCOUNT_LOCKED = ngettext_lazy(
+    "Por seguridad tu acceso quedó bloqueado temporalmente tras varios intentos fallidos. "
+    "Inténtalo de nuevo en %(minutes)d minuto o recupera tu contraseña con «¿Olvidaste tu "
+    "contraseña?».",
     "Por seguridad tu acceso quedó bloqueado temporalmente tras varios intentos fallidos. "
     "Inténtalo de nuevo en %(minutes)d minutos o recupera tu contraseña con «¿Olvidaste tu "
-    "contraseña?»."
+    "contraseña?».",
+    "minutes",
 )
 TEMPORARY_PASSWORD_EXPIRED = _(
     "Tu contraseña temporal ya venció. Solicita una nueva con «¿Olvidaste tu contraseña?» o "
@@ -42,6 +47,33 @@ CURRENT_PASSWORD_REQUIRED = _("Escribe tu contraseña actual para cambiar el cor
 SAME_PASSWORD = _("La nueva contraseña debe ser diferente a la contraseña actual.")
 PASSWORDS_DIFFER = _("La nueva contraseña y su confirmación no coinciden.")
 PASSWORD_CHANGED = _("Contraseña cambiada exitosamente.")
+
+# The checklist of AUTH_PASSWORD_VALIDATORS before typing, and each rule's error after a
+# submit, in the same words (portal.accounts.password_rules), instead of Django's "Su
+# contraseña…" help texts.
+RULE_LENGTH = ngettext_lazy(
+    "Al menos %(min_length)d carácter.", "Al menos %(min_length)d caracteres.", "min_length"
+)
+RULE_NOT_NUMERIC = _("No puede ser sólo números.")
+RULE_NOT_PERSONAL = _("No puede parecerse a %(personal_data)s.")  # "tu nombre ni tu usuario"
+RULE_NOT_COMMON = _("No puede ser una contraseña común (como «password1234»).")
+RULE_MATCH = _("La confirmación debe ser igual a la contraseña.")
+RULE_DIFFERENT = _("Debe ser diferente a tu contraseña actual.")
+# The user's data UserAttributeSimilarityValidator compares, by attribute.
+PERSONAL_DATA = {
+    "username": _("tu usuario"),
+    "first_name": _("tu nombre"),
+    "last_name": _("tus apellidos"),
+    "email": _("tu correo electrónico"),
+}
+PASSWORD_TOO_SHORT = ngettext_lazy(
+    "Tu contraseña es demasiado corta: usa al menos %(min_length)d carácter.",
+    "Tu contraseña es demasiado corta: usa al menos %(min_length)d caracteres.",
+    "min_length",
+)
+PASSWORD_ENTIRELY_NUMERIC = _("Tu contraseña no puede ser sólo números: agrega letras o signos.")
+PASSWORD_TOO_COMMON = _("Tu contraseña es de las más usadas y fácil de adivinar: elige otra.")
+PASSWORD_TOO_SIMILAR = _("Tu contraseña se parece demasiado a %(personal_data)s: elige otra.")
 
 # --- Email addresses -----------------------------------------------------------------------
 EMAILS_DIFFER = _("El correo electrónico y su confirmación no coinciden.")

@@ -1,18 +1,26 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from notifications import views as inbox
-from portal import metrics, views
+from portal import metrics, pages, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("privacidad/", pages.privacy, name="privacy"),
+    path("seguridad/", pages.security, name="security"),
+    # The agent portal's own address, as /clientes/ is the clients': its home, or its login.
+    path("agentes/", RedirectView.as_view(pattern_name="agents:home"), name="agents-root"),
     path("salud/", views.health, name="health"),
     path("salud/vivo/", views.liveness, name="liveness"),
     path("metricas/", metrics.metrics, name="metrics"),
     path("agentes/", include("agents.urls")),
     path("clientes/", include("registration.urls")),
     path("captcha/refresh/", views.captcha_refresh, name="captcha-refresh-limited"),
+    re_path(
+        r"^captcha/audio/(?P<key>\w+)\.wav$", views.captcha_audio, name="captcha-audio-limited"
+    ),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,5 @@
-"""Site-wide pages: the portal chooser, health, the captcha refresh and the login lockout."""
+"""Site-wide pages: the portal chooser, health, the captcha refresh and audio, and the login
+lockout."""
 
 from __future__ import annotations
 
@@ -8,11 +9,19 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseServerError,
+    JsonResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from notifications import heartbeat, selectors
@@ -136,3 +145,17 @@ def captcha_refresh(request: HttpRequest) -> HttpResponse:
     if not ratelimit.consume("captcha_refresh", ip=ratelimit.client_ip(request)):
         return JsonResponse({"error": "demasiadas solicitudes"}, status=429)
     return refresh(request)
+
+
+def captcha_audio(request: HttpRequest, key: str) -> HttpResponseBase:
+    """simple-captcha's spoken challenge (a WAV file, never the answer as text), limited per
+    IP (RATE_LIMITS["captcha_audio"]); not found when CAPTCHA_FLITE_PATH is unset."""
+    from captcha.views import captcha_audio as audio
+
+    if not settings.CAPTCHA_FLITE_PATH:
+        raise Http404
+    if not ratelimit.consume("captcha_audio", ip=ratelimit.client_ip(request)):
+        refused = _("Pediste el audio demasiadas veces. Inténtalo más tarde.")
+        return HttpResponse(refused, status=429, content_type="text/plain; charset=utf-8")
+    response: HttpResponseBase = audio(request, key)  # a ranged file response, or a 410
+    return response

@@ -25,10 +25,12 @@ from portal.accounts.services import (
     EmailUnavailable,
     check_new_email,
     email_in_use,
+    login_url,
     mask_email,
     queue_password_link,
 )
 
+from .accounts import CLIENTS
 from .models import INVITATION_LIFETIME, Person, PersonEmail, Policy, RegistrationKey
 from .policies import normalize_policy_number
 
@@ -356,6 +358,7 @@ def invite(person: Person, *, by: User, base_url: str) -> RegistrationKey:
                 "invitation_id": invitation.pk,
                 "full_name": person.full_name,
                 "base_url": base_url,
+                "login_url": login_url(CLIENTS, base_url=base_url),
                 "days": INVITATION_LIFETIME.days,
             },
             secret_provider="registration.services.generate_key_for_email",  # noqa: S106

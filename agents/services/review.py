@@ -13,9 +13,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agents.accounts import AGENTS
 from agents.models import AccessRequest, Agent, Decision, Role
 from notifications.services import queue_email
-from portal.accounts.services import queue_password_link
+from portal.accounts.services import login_url, queue_password_link
 
 from .identification import email_differs_from_saa
 from .usernames import NoUsernameLeft, generate_username
@@ -219,6 +220,8 @@ def _queue_credentials(user: User, *, email: str, role: Role, base_url: str) -> 
     """The two emails of an issued account: the username, then the temporary password (made
     at send time by its provider) or, with AGENT_CREDENTIALS "link", a set-password link."""
     context = {"user_id": user.pk, "role": role.code}
+    if base_url:  # the emails say where to sign in: the portal's address, not a fixed host
+        context["login_url"] = login_url(AGENTS, base_url=base_url)
     queue_email(email, "usuario_generado", {**context, "username": user.username})
     if settings.AGENT_CREDENTIALS == "link":
         queue_password_link(

@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
-from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -19,6 +18,7 @@ from portal import ratelimit, texts
 from portal.models import User
 
 from . import AccountConfig, services
+from .password_rules import Rule, checklist, validate_password
 
 phone_validator = RegexValidator(r"^\+?[0-9 ()-]{10,20}$", texts.PHONE_INVALID)
 
@@ -115,7 +115,10 @@ class LoginForm(auth_forms.AuthenticationForm):
 
 class SetPasswordForm(forms.Form):
     """The password twice, checked by AUTH_PASSWORD_VALIDATORS: "Nueva contraseña" when it
-    replaces one, plain "Contraseña" for a first password (a new client, an agent by link)."""
+    replaces one, plain "Contraseña" for a first password (a new client, an agent by link).
+    The page lists `password_rules` before the fields; no field carries Django's help text."""
+
+    changes_password = False  # whether the checklist adds "diferente a tu contraseña actual"
 
     new_password1 = forms.CharField(
         label=_("Nueva contraseña"),
@@ -147,11 +150,15 @@ class SetPasswordForm(forms.Form):
         self.validate_new_password()
         return data
 
+    @property
+    def password_rules(self) -> list[Rule]:
+        return checklist(self.user, with_current=self.changes_password)
+
     def validate_new_password(self) -> None:
         password = self.cleaned_data.get("new_password2")
         if password:
             try:
-                password_validation.validate_password(password, self.user)
+                validate_password(password, self.user)
             except ValidationError as error:
                 self.add_error("new_password1", error)
 
@@ -171,6 +178,7 @@ class PasswordChangeForm(SetPasswordForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     field_order = ["username", "old_password", "new_password1", "new_password2"]
+    changes_password = True
 
     def __init__(self, user: User, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(user, *args, **kwargs)
@@ -191,13 +199,26 @@ class PasswordChangeForm(SetPasswordForm):
 
 
 class PasswordResetForm(forms.Form):
-    """ "¿Olvidaste tu contraseña?": the address; past the IP's limit the form says so."""
+    """ "¿Olvidaste tu contraseña?": the address, or in a portal that signs in by username
+    either one; past the IP's limit the form says so."""
 
+    # Named `email` in both portals: what the clients type, and the parameter links and
+    # scripts already post; agents may type their username in it.
     email = forms.EmailField(label=_("Correo electrónico"), max_length=254)
 
-    def __init__(self, *args: Any, client_ip: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, config: AccountConfig, client_ip: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.client_ip = client_ip
+        if not config.login_by_email:
+            self.fields["email"] = forms.CharField(
+                label=_("Usuario o correo electrónico"),
+                max_length=254,
+                widget=forms.TextInput(
+                    attrs={"autocomplete": "username", "autocapitalize": "none"}
+                ),
+            )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -305,13 +305,17 @@ class ConfirmContactView(SendsEmailCodeMixin, AccountPageMixin, FormView):
 
 @method_decorator(never_cache, name="dispatch")
 class PasswordResetView(AccountPageMixin, FormView):
-    """The same answer whether or not the address has an account."""
+    """The same answer whether or not the address (or username) has an account."""
 
     form_class = forms.PasswordResetForm
     template_name = "portal/account/password_reset.html"
 
     def get_form_kwargs(self) -> dict[str, Any]:
-        return {**super().get_form_kwargs(), "client_ip": ratelimit.client_ip(self.request)}
+        return {
+            **super().get_form_kwargs(),
+            "config": self.config,
+            "client_ip": ratelimit.client_ip(self.request),
+        }
 
     def form_valid(self, form: Form) -> HttpResponse:
         services.request_password_reset(

@@ -55,7 +55,7 @@ def test_approval_sends_username_and_password_in_two_separate_emails(
     assert all(m.to == ["xavier@ejemplo.test"] for m in mail.outbox)
     first = message_with("Se generó el siguiente usuario:")
     second = message_with("Se generó la siguiente contraseña:")
-    assert "en atención a su solicitud de una cuenta para la aplicación PORTAL FV AGENTES" in (
+    assert "en atención a tu solicitud de una cuenta para la aplicación PORTAL FV AGENTES" in (
         first.body
     )
     assert "y los roles FFVV=AGENTE." in first.body
@@ -198,7 +198,7 @@ def test_rejection_emails_the_reason_and_the_call_center(
     (message,) = mail.outbox
     assert message.to == ["xavier@ejemplo.test"]
     assert "Registro de Usuario Portal" in message.subject
-    assert 'Su petición de "Registro de Usuario Portal" fue rechazada por el siguiente motivo:' in (
+    assert 'Tu petición de "Registro de Usuario Portal" fue rechazada por el siguiente motivo:' in (
         message.body
     )
     assert "No se cuenta con la suficiente información." in message.body

@@ -126,7 +126,7 @@ def test_forced_change_rejects_same_password_and_weak_ones(client, make_agent_us
         ({"old_password": TEMPORARY, "new_password1": "corta1", "new_password2": "corta1"},
          "12 caracteres"),
         ({"old_password": TEMPORARY, "new_password1": "123456789012345",
-          "new_password2": "123456789012345"}, "numérica"),
+          "new_password2": "123456789012345"}, "no puede ser sólo números"),
         ({"old_password": TEMPORARY, "new_password1": NEW, "new_password2": NEW + "x"},
          "La nueva contraseña y su confirmación no coinciden."),
     ]  # fmt: skip

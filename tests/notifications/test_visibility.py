@@ -179,7 +179,7 @@ def test_requeue_failed_emails_dry_run_counts_and_changes_nothing(capsys):
     failed_row()
     make_row()
     call_command("requeue_failed_emails", "--dry-run")
-    assert "2 correo(s) fallido(s); ninguno puesto en cola" in capsys.readouterr().out
+    assert "2 correos fallidos; ninguno puesto en cola" in capsys.readouterr().out
     assert OutboxEmail.objects.filter(status="failed", attempts=36).count() == 2
 
 
@@ -191,7 +191,7 @@ def test_after_an_outage_requeue_failed_emails_has_a_real_worker_send_them(
     rows = [failed_row(), failed_row()]
     untouched = make_row(OutboxEmail.Status.SENT, attempts=1, sent_at=timezone.now())
     call_command("requeue_failed_emails")
-    assert "2 correo(s) fallido(s) en cola de nuevo." in capsys.readouterr().out
+    assert "2 correos fallidos en cola de nuevo." in capsys.readouterr().out
     wait_until(
         lambda: OutboxEmail.objects.filter(status="sent").count() == 3,
         what="both re-queued rows sent by the worker",

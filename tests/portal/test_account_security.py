@@ -168,7 +168,7 @@ def test_current_password_past_the_login_limit_refuses_even_the_right_one(portal
     locked = post_current_password(browser, portal, page, PASSWORD)
     assert locked.status_code == 200
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    assert html(str(texts.ACCOUNT_LOCKED) % {"minutes": minutes}) in locked.text
+    assert html(texts.ACCOUNT_LOCKED % {"minutes": minutes}) in locked.text
     user.refresh_from_db()
     assert user.check_password(PASSWORD) and not mail.outbox  # nothing changed, nothing sent
     # The same lockout as a login: signing in anew with the right password is refused too.

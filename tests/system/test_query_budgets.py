@@ -11,9 +11,11 @@ is counted in step 1's POST.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.helpers import ClientWizard, RequestWizard, last_code
+from tests.helpers import ClientWizard, RequestWizard, birth_date_as_typed, last_code
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +121,7 @@ def test_client_registration_wizard_steps(
         "numero_poliza": person.policies.first().numero_poliza,
         "nombre": person.nombre,
         "apellido_paterno": person.apellido_paterno,
-        "fecha_nacimiento": person.fecha_nacimiento.isoformat(),
+        "fecha_nacimiento": birth_date_as_typed(person.fecha_nacimiento),
     }
     email = person.emails.first().email
 
@@ -280,7 +282,10 @@ def test_review_queue_counts_only_its_filter_and_reads_one_page(client, make_rev
         cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute("EXPLAIN " + page)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Index Scan using request_queue " in plan and "Sort Key" not in plan, plan
+    # Either queue index gives the order: with every row pending, filtering request_queue_all
+    # costs the same as request_queue, and the planner has taken both (seen in runs).
+    assert re.search(r"Index Scan using request_queue(_all)? ", plan), plan
+    assert "Sort Key" not in plan, plan
 
 
 def _plan_without_seq_scan(sql: str, params) -> str:

@@ -2,6 +2,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import ngettext
 
 from notifications.recovery import requeue_emails
 from notifications.selectors import failed_emails
@@ -21,9 +22,17 @@ class Command(BaseCommand):
     def handle(self, *args: Any, dry_run: bool, **options: Any) -> None:
         ids = list(failed_emails().values_list("pk", flat=True))
         if dry_run:
-            self.stdout.write(
-                f"{len(ids)} correo(s) fallido(s); ninguno puesto en cola (--dry-run)."
+            found = ngettext(
+                "%(count)d correo fallido; ninguno puesto en cola (--dry-run).",
+                "%(count)d correos fallidos; ninguno puesto en cola (--dry-run).",
+                len(ids),
             )
+            self.stdout.write(found % {"count": len(ids)})
             return
         count = requeue_emails(ids=ids)
-        self.stdout.write(self.style.SUCCESS(f"{count} correo(s) fallido(s) en cola de nuevo."))
+        done = ngettext(
+            "%(count)d correo fallido en cola de nuevo.",
+            "%(count)d correos fallidos en cola de nuevo.",
+            count,
+        )
+        self.stdout.write(self.style.SUCCESS(done % {"count": count}))
