@@ -6,7 +6,7 @@ PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run test lint bench bench-email bench-web install system-deps demo clean
+.PHONY: run test lint bench bench-email bench-web install system-deps demo clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | $(STAMP)
 	$(BIN)/pybabel -q compile -i $< -o $@
 
 install: $(STAMP) $(MO_FILES)
+
+# Refresh locale/en/LC_MESSAGES/django.po from the code (GNU gettext's xgettext, from
+# system-deps), keeping its translations; tests/portal/test_english.py runs the same command.
+messages: install system-deps
+	$(BIN)/python manage.py makemessages -l en --no-obsolete --add-location file -i "tests/*" -i "bench/*" -i "var/*" -i "static/*" -i "deploy/*" -i "docs/*" -i "build/*" -i "alta.egg-info/*"
 
 # The `bench` extra (locust, django-allauth for the baseline project, pyinstrument): only
 # `make bench` needs it.
@@ -68,6 +73,7 @@ system-deps:
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v flite >/dev/null 2>&1 || missing="$$missing flite"; \
+	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Instalando:$$missing"; \

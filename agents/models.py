@@ -146,6 +146,9 @@ class AccessRequest(models.Model):
         verbose_name=_("decidida por"),
     )
     rejection_reason = models.TextField(_("motivo de rechazo"), blank=True)
+    # The language the agent filed in: the emails a reviewer's decision sends go in it, not
+    # in the reviewer's. "" (requests filed before it was kept) is settings.LANGUAGE_CODE.
+    language = models.CharField(_("idioma"), max_length=16, blank=True, default="")
 
     class Meta:
         verbose_name = _("solicitud de acceso")

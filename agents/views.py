@@ -11,7 +11,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -214,6 +214,7 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):
                 channel_ids=[int(pk) for pk in form_dict["channels"].cleaned_data["channels"]],
                 role=form_dict["role"].cleaned_data["role"],
                 email=form_dict["submit"].cleaned_data["email"],
+                language=translation.get_language() or "",
             )
         except services.IdentificationError as refused:
             # Another tab or a double click got there first, or the agent changed meanwhile:

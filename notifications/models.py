@@ -43,6 +43,9 @@ class OutboxEmail(models.Model):
     )
     attempts = models.PositiveIntegerField(_("intentos"), default=0)
     subject = models.CharField(_("asunto"), max_length=250, blank=True)
+    # The language the email is written in (a code of settings.LANGUAGES), chosen when it is
+    # queued: the request that caused it, or the person's own; "" is settings.LANGUAGE_CODE.
+    language = models.CharField(_("idioma"), max_length=16, blank=True, default="")
     last_error = models.TextField(_("último error"), blank=True)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
     next_attempt_at = models.DateTimeField(_("próximo intento"), null=True, blank=True)

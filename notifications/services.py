@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from . import crypto
@@ -23,15 +23,28 @@ log = logging.getLogger("notifications")
 
 
 def queue_email(
-    to: str, template: str, context: dict[str, Any] | None = None, *, secret_provider: str = ""
+    to: str,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    secret_provider: str = "",
+    language: str | None = None,
 ) -> OutboxEmail:
     """Write an outbox row and have it delivered once the current transaction commits.
 
     `context` must hold no secret: it is stored. `secret_provider` names a function
     `f(email: OutboxEmail) -> dict` called at send time for values that must not be stored.
+    The email is written in `language`, by default the active one: the language of the
+    request that causes it.
     """
+    if language is None:
+        language = translation.get_language() or ""
     email = OutboxEmail.objects.create(
-        to=to, template=template, context=context or {}, secret_provider=secret_provider
+        to=to,
+        template=template,
+        context=context or {},
+        secret_provider=secret_provider,
+        language=language,
     )
     transaction.on_commit(lambda: enqueue(email.pk))
     return email
@@ -60,9 +73,11 @@ def render_email(email: OutboxEmail, extra: dict[str, Any] | None = None) -> Ema
         **(extra or {}),
     }
     base = f"emails/{email.template}"
-    subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
-    text = render_to_string(f"{base}.txt", context)
-    html = render_to_string(f"{base}.html", context)
+    # In the row's language, whatever the worker's or the reviewer's is.
+    with translation.override(email.language or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+        text = render_to_string(f"{base}.txt", context)
+        html = render_to_string(f"{base}.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [email.to])
     message.attach_alternative(html, "text/html")
     message.extra_headers["X-Alta-Outbox-Id"] = str(email.pk)

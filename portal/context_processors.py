@@ -8,18 +8,20 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import formats, timezone, translation
 from django.utils.text import capfirst
+from django.utils.translation import pgettext
 
 from .middleware import pending_page
 
 
 def brand(request: HttpRequest) -> dict[str, Any]:
-    """Brand, today's date and the Call Center line on every page."""
+    """Brand, today's date, the Call Center line and the languages on every page."""
     today = timezone.localdate()
     return {
         "brand": settings.PORTAL_BRAND,
         "today": today,
         "today_label": today_label(today, translation.get_language()),
         "call_center": settings.CALL_CENTER_PHONE,
+        "languages": settings.LANGUAGES,  # the header's switcher, each by its own name
         # Called by the template only when used: the page a signed-in user must see first.
         "account_pending": lambda: pending_page(getattr(request, "user", None)),
     }
@@ -27,6 +29,9 @@ def brand(request: HttpRequest) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=16)
 def today_label(day: date, language: str | None) -> str:
-    """The header's date ("Martes 1 de Diciembre de 2026"), formatted once a day per language
-    rather than by the template's `date` filter on every page (about 30 µs each time)."""
-    return capfirst(formats.date_format(day, r"l j \d\e F \d\e Y"))
+    """The header's date ("Martes 1 de Diciembre de 2026", "Tuesday, December 1, 2026"),
+    formatted once a day per language rather than by the template's `date` filter on every
+    page (about 30 µs each time)."""
+    # The word order differs between languages, so the format itself is translated (the same
+    # msgid as the fallback in templates/base.html).
+    return capfirst(formats.date_format(day, pgettext("header date format", r"l j \d\e F \d\e Y")))

@@ -264,9 +264,17 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Spanish first; English from locale/en. LocaleMiddleware picks the switcher's cookie, else
+# Accept-Language (es, es-ES… read as es-mx), else Spanish. Each language names itself: the
+# switcher shows the other one's name to someone who may not read the current one.
 LANGUAGE_CODE = "es-mx"
-LANGUAGES = [("es-mx", "Español (México)")]
+LANGUAGES = [("es-mx", "Español"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The switcher's cookie with the session cookie's flags: HTTPS only in production, out of
+# scripts' reach, and not sent by other sites' forms.
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "America/Mexico_City"
 USE_I18N = True
 USE_TZ = True

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from notifications import views as inbox
@@ -23,6 +25,8 @@ urlpatterns = [
     ),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
+    # The language switcher on every page posts to Django's set_language (/i18n/setlang/).
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 # The dev inbox answers 404 unless DEBUG is on (checked per request in the views).
@@ -34,6 +38,6 @@ urlpatterns += [
 # Our 500 page without the context processors, which query the database (portal.views).
 handler500 = "portal.views.server_error"
 
-admin.site.site_header = f"{settings.PORTAL_BRAND} · Alta (back-office)"
+admin.site.site_header = format_lazy("{} · Alta ({})", settings.PORTAL_BRAND, _("back-office"))
 admin.site.site_title = "Alta"
-admin.site.index_title = "Revisión de solicitudes"
+admin.site.index_title = _("Revisión de solicitudes")

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.formats import date_format
+from django.utils.translation import pgettext
 
 from notifications.services import queue_email
 from portal import codes, ratelimit
@@ -276,9 +277,13 @@ def register_client(
 def _queue_new_email_notices(person: Person, user: User, *, to: list[str], base_url: str) -> None:
     """One notice per address on file: who registered, on which (masked) address, when, and a
     link to block the account. Written in the registration's transaction."""
-    # The emails are written in Spanish: their date too, whatever language the page was in.
+    # To the addresses on file, whose owner may not be who registered: the portal's language
+    # (the date's word order included), not the one the registering person chose.
     with translation.override(settings.LANGUAGE_CODE):
-        when = date_format(timezone.localtime(), "j \\d\\e F \\d\\e Y, H:i")
+        when = date_format(
+            timezone.localtime(),
+            pgettext("email date and time format", "j \\d\\e F \\d\\e Y, H:i"),
+        )
     for address in to:
         queue_email(
             address,
@@ -293,6 +298,7 @@ def _queue_new_email_notices(person: Person, user: User, *, to: list[str], base_
                 "days": BLOCK_LINK_LIFETIME.days,
             },
             secret_provider="registration.services.block_link_for_email",  # noqa: S106
+            language=settings.LANGUAGE_CODE,
         )
 
 
@@ -362,6 +368,8 @@ def invite(person: Person, *, by: User, base_url: str) -> RegistrationKey:
                 "days": INVITATION_LIFETIME.days,
             },
             secret_provider="registration.services.generate_key_for_email",  # noqa: S106
+            # A reviewer's action, not the person's: the portal's language, not the reviewer's.
+            language=settings.LANGUAGE_CODE,
         )
     return invitation
 

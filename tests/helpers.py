@@ -347,6 +347,14 @@ class ClientWizard(WizardDriver):
         return self.post("code", {"code": ""}, resend="1", follow=follow)
 
 
+def captcha_answer_in_browser(page) -> str:
+    """The answer to the challenge on the page, read from the captcha store by its key."""
+    from captcha.models import CaptchaStore
+
+    hashkey = page.locator("input[name='submit-captcha_0']").input_value()
+    return CaptchaStore.objects.get(hashkey=hashkey).response
+
+
 def identify_agent_in_browser(page, agent) -> None:
     """In Chromium, step 1 of the agent request typed as a person would, up to step 2."""
     page.goto(AGENT_WIZARD_URL)

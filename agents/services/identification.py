@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -76,8 +77,12 @@ def submit_access_request(
     channel_ids: list[int],
     role: Role,
     email: str,
+    language: str = "",
 ) -> AccessRequest:
     """Record the request and its "Solicitud recibida" email in one transaction.
+
+    `language` is the one the agent filed in (kept for the emails of the review, and the
+    language of this request's own emails); "" is settings.LANGUAGE_CODE.
 
     The identity is checked again here: the agent may have changed state since step 1.
     A second pending request for the agent (another tab, a double click) raises
@@ -94,13 +99,18 @@ def submit_access_request(
                 raise AgentNotFound
             differs = email_differs_from_saa(email=email, agent=agent)
             request = AccessRequest.objects.create(
-                agent=agent, role=role, email=email, email_differs_from_saa=differs
+                agent=agent,
+                role=role,
+                email=email,
+                email_differs_from_saa=differs,
+                language=language,
             )
             request.channels.set(channels)
             queue_email(
                 email,
                 "solicitud_recibida",
                 {"full_name": agent.full_name, "request_id": request.pk},
+                language=language,
             )
             if differs and agent.email:
                 notify_saa_of_other_email(request=request)
@@ -130,6 +140,9 @@ def notify_saa_of_other_email(*, request: AccessRequest) -> None:
             "masked_email": mask_email(request.email),
             "requested_at": when.strftime("%d/%m/%Y %H:%M"),
         },
+        # To the owner of the SAA address, who may not be who filed: the portal's language,
+        # not the one the requester chose.
+        language=settings.LANGUAGE_CODE,
     )
 
 

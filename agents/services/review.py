@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agents.accounts import AGENTS
@@ -133,7 +133,13 @@ def approve_request(
                 )
                 % {"id": request.pk, "clave": agent.clave_agente}
             )
-        user = issue_agent_account(agent, email=request.email, role=request.role, base_url=base_url)
+        user = issue_agent_account(
+            agent,
+            email=request.email,
+            role=request.role,
+            base_url=base_url,
+            language=request.language,
+        )
         _record_decision(
             request, AccessRequest.Status.APPROVED, by, email_override_confirmed=override
         )
@@ -141,7 +147,8 @@ def approve_request(
 
 
 def reject_request(request_id: int, by: User, reason: str) -> AccessRequest:
-    """Reject a pending request for `reason` and email the reason and the Call Center line."""
+    """Reject a pending request for `reason` and email the reason and the Call Center line,
+    in the language the agent filed in."""
     reason = (reason or "").strip()
     if not reason:
         raise DecisionError(_("Indica el motivo del rechazo."))
@@ -152,6 +159,7 @@ def reject_request(request_id: int, by: User, reason: str) -> AccessRequest:
             request.email,
             "solicitud_rechazada",
             {"full_name": request.agent.full_name, "reason": reason, "request_id": request.pk},
+            language=request.language,
         )
     return request
 
@@ -174,8 +182,11 @@ def _await_credentials(user: User) -> None:
     )
 
 
-def issue_agent_account(agent: Agent, *, email: str, role: Role, base_url: str = "") -> User:
-    """Create the agent's portal user and queue the two emails: username, then password.
+def issue_agent_account(
+    agent: Agent, *, email: str, role: Role, base_url: str = "", language: str = ""
+) -> User:
+    """Create the agent's portal user and queue the two emails: username, then password,
+    in `language` (the one the agent filed in; "" is settings.LANGUAGE_CODE).
 
     Call inside a transaction holding the agent's row. The temporary password is not made
     here but by `temporary_password_provider` when its email is sent, so it never sits in
@@ -212,27 +223,33 @@ def issue_agent_account(agent: Agent, *, email: str, role: Role, base_url: str =
         raise DecisionError(_("No fue posible generar un usuario único; intenta de nuevo."))
     agent.user = user
     agent.save(update_fields=["user"])
-    _queue_credentials(user, email=email, role=role, base_url=base_url)
+    _queue_credentials(user, email=email, role=role, base_url=base_url, language=language)
     return user
 
 
-def _queue_credentials(user: User, *, email: str, role: Role, base_url: str) -> None:
+def _queue_credentials(user: User, *, email: str, role: Role, base_url: str, language: str) -> None:
     """The two emails of an issued account: the username, then the temporary password (made
-    at send time by its provider) or, with AGENT_CREDENTIALS "link", a set-password link."""
+    at send time by its provider) or, with AGENT_CREDENTIALS "link", a set-password link.
+    Written in `language`, the agent's, not the reviewer's whose action sends them."""
     context = {"user_id": user.pk, "role": role.code}
     if base_url:  # the emails say where to sign in: the portal's address, not a fixed host
         context["login_url"] = login_url(AGENTS, base_url=base_url)
-    queue_email(email, "usuario_generado", {**context, "username": user.username})
+    queue_email(
+        email, "usuario_generado", {**context, "username": user.username}, language=language
+    )
     if settings.AGENT_CREDENTIALS == "link":
-        queue_password_link(
-            user, base_url=base_url, template="enlace_contrasena_agente", context=context
-        )
+        # The link's email takes the active language: the agent's, for the time it is queued.
+        with translation.override(language or settings.LANGUAGE_CODE):
+            queue_password_link(
+                user, base_url=base_url, template="enlace_contrasena_agente", context=context
+            )
         return
     queue_email(
         email,
         "contrasena_generada",
         {**context, "hours": settings.TEMPORARY_PASSWORD_HOURS},
         secret_provider="agents.services.review.temporary_password_provider",  # noqa: S106
+        language=language,
     )
 
 
@@ -264,7 +281,9 @@ def resend_credentials(request_id: int, by: User, *, base_url: str = "") -> User
         # from now on.
         _await_credentials(user)
         user.save(update_fields=["password", "password_expired", "temporary_password_expires_at"])
-        _queue_credentials(user, email=user.email, role=request.role, base_url=base_url)
+        _queue_credentials(
+            user, email=user.email, role=request.role, base_url=base_url, language=request.language
+        )
         Decision.objects.create(
             request=request, decision=Decision.Kind.RESEND_CREDENTIALS, decided_by=by
         )

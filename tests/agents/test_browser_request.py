@@ -6,13 +6,7 @@ import pytest
 from django.core import mail
 
 from agents.models import AccessRequest
-
-
-def captcha_answer(page) -> str:
-    from captcha.models import CaptchaStore
-
-    hashkey = page.locator("input[name='submit-captcha_0']").input_value()
-    return CaptchaStore.objects.get(hashkey=hashkey).response
+from tests.helpers import captcha_answer_in_browser
 
 
 @pytest.mark.browser
@@ -62,7 +56,7 @@ def test_agent_requests_access_from_the_login_page(page, make_agent):
     page.get_by_label("Código de verificación").fill("nope")
     page.get_by_role("button", name="Continuar").click()
     assert page.get_by_text("El código introducido no coincide con el mostrado.").first.is_visible()
-    page.get_by_label("Código de verificación").fill(captcha_answer(page))
+    page.get_by_label("Código de verificación").fill(captcha_answer_in_browser(page))
     page.get_by_role("button", name="Continuar").click()
 
     # Solicitud enviada.
@@ -77,7 +71,9 @@ def test_agent_requests_access_from_the_login_page(page, make_agent):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_wizard_is_usable_on_a_360px_phone(browser, live_server, make_agent):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 360, "height": 740})
+    context = browser.new_context(
+        base_url=live_server.url, locale="es-MX", viewport={"width": 360, "height": 740}
+    )
     page = context.new_page()
     agent = make_agent(email="un.correo.bastante.largo.para.un.telefono@ejemplo.test")
 
