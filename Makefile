@@ -6,7 +6,7 @@ PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run test lint bench bench-email bench-web install system-deps demo clean messages
+.PHONY: run test lint bench bench-email bench-web install system-deps demo clean messages screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -105,6 +105,12 @@ bench-email: install system-deps
 # real PostgreSQL and Redis) on a few pages, the "Capacity" figure of docs/deploy.md.
 bench-web: install system-deps
 	$(BIN)/python bench/web_capacity.py
+
+# PNGs of the main screens (both flows, an error, the review queue, an email) at 360 and
+# 1280 px into docs/img/ (the README's "Screenshots"), from Chromium walking the embedded
+# default with the demo data in a throwaway folder: nothing of var/ is touched.
+screenshots: install system-deps
+	$(BIN)/python scripts/screenshots.py
 
 # ruff (format + check), mypy with django-stubs (it reads portal.settings, which needs no
 # environment variables), bandit on the apps, and pip-audit on the pinned packages: a known
