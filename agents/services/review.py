@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.accounts import AGENTS
@@ -238,11 +238,13 @@ def _queue_credentials(user: User, *, email: str, role: Role, base_url: str, lan
         email, "usuario_generado", {**context, "username": user.username}, language=language
     )
     if settings.AGENT_CREDENTIALS == "link":
-        # The link's email takes the active language: the agent's, for the time it is queued.
-        with translation.override(language or settings.LANGUAGE_CODE):
-            queue_password_link(
-                user, base_url=base_url, template="enlace_contrasena_agente", context=context
-            )
+        queue_password_link(
+            user,
+            base_url=base_url,
+            template="enlace_contrasena_agente",
+            context=context,
+            language=language,
+        )
         return
     queue_email(
         email,

@@ -151,11 +151,17 @@ def login_url(config: AccountConfig, *, base_url: str) -> str:
 
 
 def queue_password_link(
-    user: User, *, base_url: str, template: str, context: dict[str, Any] | None = None
+    user: User,
+    *,
+    base_url: str,
+    template: str,
+    context: dict[str, Any] | None = None,
+    language: str | None = None,
 ) -> None:
     """Queue `template` with a single-use link to choose a password (Django's token: it dies
     when the password, the email or the last login changes, and after a day). The link is
-    made when the email is sent, so no token sits in the outbox."""
+    made when the email is sent, so no token sits in the outbox. Written in `language`, by
+    default the active one (queue_email)."""
     queue_email(
         user.email,
         template,
@@ -169,6 +175,7 @@ def queue_password_link(
             "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
         },
         secret_provider="portal.accounts.services.password_link_provider",  # noqa: S106
+        language=language,
     )
 
 

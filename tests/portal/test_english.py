@@ -472,3 +472,22 @@ def test_a_notice_to_the_address_on_file_is_in_the_portals_language(make_agent):
     notice = OutboxEmail.objects.get(template="solicitud_otro_correo")
     assert notice.to == "titular@ejemplo.test" and notice.language == "es-mx"
     assert OutboxEmail.objects.get(template="solicitud_recibida").language == "en"
+
+
+@pytest.mark.django_db
+def test_an_agents_set_password_link_goes_in_the_language_the_agent_filed_in(
+    make_agent, make_reviewer, django_capture_on_commit_callbacks, settings
+):
+    """With AGENT_CREDENTIALS "link" the second email is the set-password link: English for
+    an agent who filed in English, although the reviewer's admin is Spanish."""
+    settings.AGENT_CREDENTIALS = "link"
+    request = _file_request(make_agent, "en")
+    reviewer = Client(HTTP_ACCEPT_LANGUAGE="es-MX")
+    reviewer.force_login(make_reviewer())
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = reviewer.post(f"/admin/agents/accessrequest/{request.pk}/aprobar/", follow=True)
+    assert page.status_code == 200
+    _username, link = mail.outbox
+    assert "Portal User Registration, create your password" in link.subject
+    assert '<html lang="en">' in link.alternatives[0][0]
