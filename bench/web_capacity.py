@@ -12,9 +12,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.report import percentile  # noqa: E402
 from bench.servers import gunicorn_command, production_env  # noqa: E402
 from tests.helpers import manage  # noqa: E402
-from tests.services import Services, free_port, wait_for_port  # noqa: E402
+from tests.services import Services, free_port, stop_processes, wait_for_port  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
@@ -51,8 +52,8 @@ def hammer(port: int, path: str) -> tuple[float, int, dict[int, int], list[float
 def print_load(path: str, load: tuple[float, int, dict[int, int], list[float]]) -> None:
     """One line of `hammer`'s figures for `path`."""
     elapsed, count, statuses, latencies = load
-    p50 = latencies[len(latencies) // 2] * 1000
-    p95 = latencies[int(len(latencies) * 0.95)] * 1000
+    p50 = percentile(latencies, 0.50) * 1000
+    p95 = percentile(latencies, 0.95) * 1000
     print(
         f"{path:22} {count / elapsed:7.1f} req/s  n={count} statuses={statuses} "
         f"p50={p50:.0f}ms p95={p95:.0f}ms threads={THREADS} {elapsed:.1f}s",
@@ -84,9 +85,7 @@ def main() -> None:
         for path in ("/agentes/ingresar/", "/salud/vivo/", "/salud/"):
             print_load(path, hammer(port, path))
     finally:
-        if gunicorn:
-            gunicorn.terminate()
-            gunicorn.wait(10)
+        stop_processes([gunicorn] if gunicorn else [])
         services.stop()
 
 

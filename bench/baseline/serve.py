@@ -59,7 +59,7 @@ def main() -> None:
     """Serve the baseline against a throwaway PostgreSQL and print what each page answers."""
     sys.path.insert(0, str(ROOT))
     from bench.web_capacity import hammer, print_load
-    from tests.services import Services, free_port, wait_for_port
+    from tests.services import Services, free_port, stop_processes, wait_for_port
 
     services = Services()
     services.start()
@@ -90,9 +90,7 @@ def main() -> None:
         for path in PAGES:
             print_load(path, hammer(port, path))
     finally:
-        if gunicorn:
-            gunicorn.terminate()
-            gunicorn.wait(10)
+        stop_processes([gunicorn] if gunicorn else [])
         services.stop()
 
 
