@@ -229,12 +229,26 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="es-MX")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+def open_page(browser, live_server):
+    """Opens a Chromium page on the live server: `open_page(locale="en-US", viewport={…})`,
+    es-MX unless told, with Playwright's context options; each closed after the test."""
+    contexts = []
+
+    def open_(*, locale: str = "es-MX", **options):
+        context = browser.new_context(base_url=live_server.url, locale=locale, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()
 
 
 @pytest.fixture

@@ -70,11 +70,8 @@ def test_agent_requests_access_from_the_login_page(page, make_agent):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_wizard_is_usable_on_a_360px_phone(browser, live_server, make_agent):
-    context = browser.new_context(
-        base_url=live_server.url, locale="es-MX", viewport={"width": 360, "height": 740}
-    )
-    page = context.new_page()
+def test_wizard_is_usable_on_a_360px_phone(open_page, make_agent):
+    page = open_page(viewport={"width": 360, "height": 740})
     agent = make_agent(email="un.correo.bastante.largo.para.un.telefono@ejemplo.test")
 
     def assert_fits(step: str) -> None:
@@ -90,4 +87,3 @@ def test_wizard_is_usable_on_a_360px_phone(browser, live_server, make_agent):
     page.get_by_role("button", name="Continuar").click()
     assert page.get_by_text("Paso 2 de 5").is_visible()
     assert_fits("Datos generales")
-    context.close()

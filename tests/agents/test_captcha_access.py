@@ -64,12 +64,9 @@ def audio_link(text: str) -> str | None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("width", [360, 1280])
 def test_the_image_is_large_says_what_it_is_and_the_call_center_is_shown(
-    browser, live_server, make_agent, width
+    open_page, make_agent, width
 ):
-    context = browser.new_context(
-        base_url=live_server.url, locale="es-MX", viewport={"width": width, "height": 800}
-    )
-    page = context.new_page()
+    page = open_page(viewport={"width": width, "height": 800})
     walk_to_submit_in_browser(page, make_agent())
 
     image = page.get_by_role("img", name=ALT)
@@ -83,7 +80,6 @@ def test_the_image_is_large_says_what_it_is_and_the_call_center_is_shown(
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     audio = bool(settings.CAPTCHA_FLITE_PATH)
     expect(page.get_by_text(call_center_line(audio))).to_be_visible()
-    context.close()
 
 
 @pytest.mark.django_db
@@ -155,13 +151,8 @@ def test_a_refused_refresh_is_announced_and_keeps_the_image(page, make_agent, mo
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_without_javascript_there_is_no_dead_button_and_the_step_still_works(
-    browser, live_server, make_agent
-):
-    context = browser.new_context(
-        base_url=live_server.url, locale="es-MX", java_script_enabled=False
-    )
-    page = context.new_page()
+def test_without_javascript_there_is_no_dead_button_and_the_step_still_works(open_page, make_agent):
+    page = open_page(java_script_enabled=False)
     walk_to_submit_in_browser(page, make_agent())
     expect(page.get_by_role("img", name=ALT)).to_be_visible()
     assert page.get_by_role("button", name="Otra imagen").count() == 0
@@ -170,7 +161,6 @@ def test_without_javascript_there_is_no_dead_button_and_the_step_still_works(
     page.get_by_label("Código de verificación").fill(answer_of(shown_key(page)))
     page.get_by_role("button", name="Continuar").click()
     page.get_by_role("heading", name="Solicitud enviada").wait_for()
-    context.close()
 
 
 # --- Audio -----------------------------------------------------------------------------------

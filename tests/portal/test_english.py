@@ -323,12 +323,8 @@ def test_an_agents_credentials_go_in_the_language_the_agent_filed_in(
 
 
 @pytest.fixture
-def english_page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+def english_page(open_page):
+    return open_page(locale="en-US")
 
 
 @pytest.mark.browser

@@ -127,19 +127,16 @@ def test_back_to_the_step_shows_the_date_as_dd_mm_aaaa(wizard, make_person):
 
 # --- Chromium in English: the field does not follow the browser's language -----------------
 @pytest.fixture
-def english_page(browser, live_server):
+def english_page(open_page, live_server):
     """A page in a Chromium whose language is American English (month first in its native
     date inputs, the case of the issue), showing the portal in Spanish as after choosing
     "Español" (the language cookie): the portal's English is tested in test_english.py."""
     from django.conf import settings
 
-    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    page = open_page(locale="en-US")
     cookie = {"name": settings.LANGUAGE_COOKIE_NAME, "value": "es-mx", "url": live_server.url}
-    context.add_cookies([cookie])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+    page.context.add_cookies([cookie])
+    return page
 
 
 def fill_identify_step(page, person, typed_date: str) -> None:
