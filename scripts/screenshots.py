@@ -15,7 +15,6 @@ import email
 import email.policy
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +26,10 @@ from pathlib import Path
 from playwright.sync_api import Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests import helpers  # noqa: E402
+from tests.services import free_port, launch_chromium, stop_processes, wait_for_port  # noqa: E402
+
 PYTHON = sys.executable
 WIDTHS = (360, 1280)
 HEIGHT = 800
@@ -39,22 +42,6 @@ CLIENT_EMAIL = "maria.rodriguez@ejemplo.test"
 ADMIN_LOGIN = re.compile(r"Administrador de demostración: usuario «([^»]+)», contraseña «([^»]+)»")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise SystemExit(f"runserver did not answer on port {port} within {timeout:.0f} s")
-
-
 def embedded_env(var_dir: Path) -> dict[str, str]:
     """This environment as the embedded default under `var_dir`: nothing of a full setup."""
     env = {
@@ -65,10 +52,8 @@ def embedded_env(var_dir: Path) -> dict[str, str]:
 
 
 def manage(*args: str, env: dict[str, str]) -> str:
-    # Our own manage.py with fixed arguments, as bench/ and the tests start it.
-    done = subprocess.run(  # noqa: S603
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
+    """What manage.py `args` prints (tests/helpers.py runs it); stops the script if it fails."""
+    done = helpers.manage(*args, env=env)
     if done.returncode:
         raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
     return done.stdout
@@ -252,10 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             wait_for_port(port)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium",
-                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-                )
+                browser = launch_chromium(playwright)
                 walks: dict[str, Callable[[Page], None]] = {
                     "agent": lambda page: agent_walk(page, shots, var_dir / "alta.sqlite3"),
                     "client": lambda page: client_walk(page, shots, var_dir),
@@ -277,8 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                         context.close()
                 browser.close()
         finally:
-            server.terminate()
-            server.wait(timeout=15)
+            stop_processes([server])
     total = sum(path.stat().st_size for path in shots.saved)
     print(f"{len(shots.saved)} PNG en {out} ({total / 1024:.0f} KiB)")
     return 0

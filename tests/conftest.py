@@ -13,7 +13,7 @@ import pytest
 from django.core.cache import cache
 
 from tests.helpers import ROOT, SmtpSink, current_database_url, next_rfc, valid_rfc
-from tests.services import stop_processes
+from tests.services import launch_chromium, stop_processes
 
 _sequence = itertools.count(7000)  # clave_agente and email of each agent made
 _numbers = itertools.count(81000001)  # numero_poliza of each policy made
@@ -217,13 +217,7 @@ def browser():
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop lives in this thread
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-quic"],
-        )  # fmt: skip
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 

@@ -52,6 +52,18 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
     raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
 
 
+def launch_chromium(playwright):
+    """Debian's headless Chromium through Playwright, without the background connections
+    this machine's closed network refuses (updates, sync, QUIC)."""
+    return playwright.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run",
+              "--disable-quic"],
+    )  # fmt: skip
+
+
 class Postgres:
     def __init__(self, root: Path):
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
