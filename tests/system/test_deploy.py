@@ -241,10 +241,13 @@ def test_the_embedded_mode_keeps_its_generated_key_in_var(tmp_path):
 def test_https_hsts_and_secure_cookies_are_on_unless_turned_off(tmp_path):
     show = (
         "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, "
-        "s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+        "s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.LANGUAGE_COOKIE_SECURE)"
     )
     default = manage("shell", "--no-imports", "-c", show, env=production_env(tmp_path))
-    assert default.stdout.split() == ["True", "31536000", "True", "True"], default.stderr
+    assert default.stdout.split() == ["True", "31536000", "True", "True", "True"], default.stderr
     trial = production_env(tmp_path, DJANGO_SSL_REDIRECT="0", DJANGO_SECURE_COOKIES="0")
     relaxed = manage("shell", "--no-imports", "-c", show, env=trial)
-    assert relaxed.stdout.split() == ["False", "31536000", "False", "False"], relaxed.stderr
+    assert relaxed.stdout.split() == ["False", "31536000", "False", "False", "False"], (
+        relaxed.stderr
+    )
