@@ -148,7 +148,9 @@ class AccessRequest(models.Model):
     rejection_reason = models.TextField(_("motivo de rechazo"), blank=True)
     # The language the agent filed in: the emails a reviewer's decision sends go in it, not
     # in the reviewer's. "" (requests filed before it was kept) is settings.LANGUAGE_CODE.
-    language = models.CharField(_("idioma"), max_length=16, blank=True, default="")
+    # db_default: the previous release's pods, still serving during an upgrade, insert rows
+    # without this column.
+    language = models.CharField(_("idioma"), max_length=16, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("solicitud de acceso")

@@ -45,7 +45,9 @@ class OutboxEmail(models.Model):
     subject = models.CharField(_("asunto"), max_length=250, blank=True)
     # The language the email is written in (a code of settings.LANGUAGES), chosen when it is
     # queued: the request that caused it, or the person's own; "" is settings.LANGUAGE_CODE.
-    language = models.CharField(_("idioma"), max_length=16, blank=True, default="")
+    # db_default: the previous release's pods, still serving during an upgrade, insert rows
+    # without this column.
+    language = models.CharField(_("idioma"), max_length=16, blank=True, default="", db_default="")
     last_error = models.TextField(_("último error"), blank=True)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
     next_attempt_at = models.DateTimeField(_("próximo intento"), null=True, blank=True)
