@@ -6,9 +6,11 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 
-# In the shared cache (Redis in the full mode): web and worker run on different machines.
+from portal.redis_health import with_shared_cache
+
+# In the shared cache (Redis in the full mode, the database's while Redis does not answer):
+# web and worker run on different machines.
 BEAT_HEARTBEAT_KEY = "notifications:beat-heartbeat"
 # Beat is stale after missing this many of its runs in a row: one late run is not an alarm.
 STALE_AFTER_PERIODS = 3
@@ -16,7 +18,7 @@ STALE_AFTER_PERIODS = 3
 
 def record_beat_heartbeat() -> None:
     """Note that beat's `send_pending` ran now (wall clock: web and worker compare it)."""
-    cache.set(BEAT_HEARTBEAT_KEY, time.time(), timeout=None)
+    with_shared_cache(lambda cache: cache.set(BEAT_HEARTBEAT_KEY, time.time(), timeout=None))
 
 
 def beat_period_seconds() -> float:
@@ -26,7 +28,7 @@ def beat_period_seconds() -> float:
 
 def beat_heartbeat_age() -> float | None:
     """Seconds since beat last ran `send_pending`; None when it has never been recorded."""
-    value = cache.get(BEAT_HEARTBEAT_KEY)
+    value = with_shared_cache(lambda cache: cache.get(BEAT_HEARTBEAT_KEY))
     if value is None:
         return None
     return max(0.0, time.time() - float(value))

@@ -16,6 +16,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
+from portal import redis_health
+
 from . import crypto
 from .models import OutboxEmail
 
@@ -55,11 +57,22 @@ def enqueue(pk: int) -> bool:
     and beat's `send_pending` picks it up once it is due)."""
     from .tasks import deliver
 
+    broker = redis_health.broker_breaker()
+    if broker is not None and not broker.available():  # failed moments ago: no new timeout
+        log.info("Outbox email %s stays pending: the broker is unavailable", pk)
+        return False
     try:
         deliver.delay(pk)
-    except Exception:  # noqa: BLE001 - broker down: the row is kept, nothing is lost
+    except redis_health.UNAVAILABLE as exc:
+        if broker is not None:
+            broker.trip(exc)
+        log.info("Outbox email %s stays pending: the broker is unavailable", pk)
+        return False
+    except Exception:  # noqa: BLE001 - the row is kept, nothing is lost
         log.warning("Could not queue outbox email %s; it stays pending", pk, exc_info=True)
         return False
+    if broker is not None:
+        broker.close()
     return True
 
 

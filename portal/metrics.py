@@ -1,10 +1,11 @@
 """`/metricas/` in the Prometheus text format: requests and their latency, login lockouts,
-and the outbox figures, for alerts on errors, slowness, attacks and mail trouble.
+the outbox figures and whether Redis answers, for alerts on errors, slowness, attacks, mail
+trouble and a Redis outage.
 
 Requests and lockouts are counted in each process. Under gunicorn with several workers a
 scrape reaches one worker, so set PROMETHEUS_MULTIPROC_DIR (an empty directory, wiped at each
 start, shared by the workers): prometheus_client then keeps the counts in files there and the
-scrape adds up every worker's. The outbox figures are read from the database when scraped.
+scrape adds up every worker's. The outbox figures and Redis are read when scraped.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from notifications import heartbeat, selectors
+
+from . import redis_health
 
 # In multiprocess mode prometheus_client writes to the folder from the first metric made: a
 # process that starts before gunicorn has made it (manage.py, a worker given web's
@@ -103,6 +106,20 @@ class OutboxCollector(Collector):
             )
 
 
+class RedisCollector(Collector):
+    """Whether this process reaches the cache's Redis (absent in the embedded mode)."""
+
+    def collect(self) -> Iterator[Metric]:
+        if redis_health.cache_breaker() is None:
+            return
+        up = redis_health.check_cache() == redis_health.OK
+        yield GaugeMetricFamily(
+            "alta_redis_up",
+            "1 when Redis answers; 0 while limits count in the database and mail waits",
+            value=int(up),
+        )
+
+
 def _authorized(request: HttpRequest) -> bool:
     token = settings.METRICS_TOKEN
     given = request.headers.get("Authorization", "")
@@ -117,6 +134,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         raise Http404
     registry = CollectorRegistry(auto_describe=False)
     registry.register(OutboxCollector())
+    registry.register(RedisCollector())
     if _MULTIPROC_DIR:
         multiprocess.MultiProcessCollector(registry)  # every worker's counts, this one's too
     else:

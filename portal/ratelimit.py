@@ -1,27 +1,31 @@
 """Every rate limit in the product: one table, and the functions that apply it by name.
 
-Counters live in the cache (Redis, or the database cache when embedded) so every process
-shares them; keys are hashed so no RFC, email or IP sits there in clear. When Redis is down
-they fail open with a warning: an outage must not stop people from registering, and the
-limits that guard secrets (login lockout, code attempts) are kept in the database.
+Counters live in the shared cache (Redis, or the database cache when embedded) so every
+process shares them; keys are hashed so no RFC, email or IP sits there in clear. While Redis
+does not answer they count in the database's cache (portal.redis_health): a limit never
+switches off, since an attacker may be the one who caused the outage. Login lockout and code
+attempts live in the database anyway.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import BaseCache
+from django.core.cache.backends.db import DatabaseCache
+from django.db import connection, transaction
 from django.http import HttpRequest
 from ipware import get_client_ip
 
-log = logging.getLogger(__name__)
+from .redis_health import with_shared_cache
+
 T = TypeVar("T")
 
 MINUTE = 60
@@ -104,18 +108,14 @@ def _rules(action: str, keys: dict[str, str]) -> list[tuple[Rule, str]]:
 
 
 def _read_all(action: str, rules: list[tuple[Rule, str]]) -> list[int]:
-    """The counts of `rules` in one round trip to the cache (0s when it is down)."""
+    """The counts of `rules` in one round trip to the shared cache."""
     names = [_cache_key(action, r.key, value) for r, value in rules]
-    try:
-        found = cache.get_many(names)
-    except Exception:  # noqa: BLE001 - the cache server is down: fail open, loudly
-        log.warning("rate-limit cache unavailable; %s not read", action)
-        return [0] * len(names)
+    found = with_shared_cache(lambda cache: cache.get_many(names))
     return [int(found.get(name) or 0) for name in names]
 
 
 def count(action: str, **keys: str) -> int:
-    """The highest count among the given keys of `action` (0 when the cache is down)."""
+    """The highest count among the given keys of `action`."""
     return max(_read_all(action, _rules(action, keys)), default=0)
 
 
@@ -125,7 +125,20 @@ def exceeded(action: str, **keys: str) -> bool:
     return any(n >= r.limit for (r, _), n in zip(rules, _read_all(action, rules), strict=True))
 
 
-def _hit(cache_key: str, window: int) -> int:
+def _hit(cache: BaseCache, cache_key: str, window: int) -> int:
+    if not isinstance(cache, DatabaseCache):
+        return _add_or_incr(cache, cache_key, window)
+    # The database cache's incr is a read then a write: two attempts at once would both
+    # write n + 1, so each count is taken under a lock on its key, held until commit.
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            lock = int(hashlib.sha256(cache_key.encode()).hexdigest()[:15], 16)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+        return _add_or_incr(cache, cache_key, window)
+
+
+def _add_or_incr(cache: BaseCache, cache_key: str, window: int) -> int:
     if cache.add(cache_key, 1, window):
         return 1
     try:
@@ -140,10 +153,9 @@ def consume(action: str, **keys: str) -> bool:
     any of their limits (the attempt must then be refused)."""
     allowed = True
     for r, value in _rules(action, keys):
-        try:
-            allowed = _hit(_cache_key(action, r.key, value), r.window) <= r.limit and allowed
-        except Exception:  # noqa: BLE001 - the cache server is down: fail open, loudly
-            log.warning("rate-limit cache unavailable; %s not counted", action)
+        key = _cache_key(action, r.key, value)
+        hits = with_shared_cache(partial(_hit, cache_key=key, window=r.window))
+        allowed = hits <= r.limit and allowed
     return allowed
 
 

@@ -196,22 +196,32 @@ def _redis_cache_url(broker_url: str) -> str:
     return url
 
 
+# Every Redis client (cache, broker, readiness) gives up on a call after this many seconds:
+# by default they wait for ever, and one hung Redis would hold every request.
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.5"))
+# After a failed call a process leaves that Redis alone this long (portal.redis_health).
+REDIS_RETRY_SECONDS = float(os.environ.get("REDIS_RETRY_SECONDS", "30"))
+
 # Shared state (rate limits, locks) must not live in one process: Redis when there is one,
-# the database otherwise (`createcachetable` runs with `migrate` in `make run`).
+# the database otherwise, and the database too while Redis does not answer ("fallback",
+# portal.redis_health). Its table comes from migration portal 0005. Far more entries than
+# Django's 300: past the maximum it deletes a third of them, rate-limit counters included.
+_DATABASE_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "alta_cache",
+    "OPTIONS": {"MAX_ENTRIES": 200_000},
+}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _redis_cache_url(REDIS_URL),
-        }
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        },
+        "fallback": _DATABASE_CACHE,
     }
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "alta_cache",
-        }
-    }
+    CACHES = {"default": _DATABASE_CACHE, "fallback": _DATABASE_CACHE}
 
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
@@ -329,7 +339,17 @@ CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # A task held by a worker that was killed comes back only after this; beat's `send_pending`
 # re-queues its row sooner, from the row's own `next_attempt_at`.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * 60 * 60,
+    "socket_timeout": REDIS_TIMEOUT,
+    "socket_connect_timeout": REDIS_TIMEOUT,
+    # A publish that finds no connection tries to make one once, not for 4 s of retries
+    # (broker_connection_timeout); the worker's own reconnecting is not bound by this.
+    "max_retries": 0,
+}
+# A publish that fails is not retried in the request: the outbox row stays pending and
+# beat's `send_pending` queues it again (each retry would cost another timeout).
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE

@@ -24,8 +24,10 @@ def _isolation(request):
     """Each test starts with empty rate-limit counters and eager Celery (unless `worker`)."""
     from django.conf import settings
 
+    from portal import redis_health
     from portal.celery import app
 
+    redis_health.reset()  # a Redis stopped by an earlier test is not remembered as down
     # FLUSHDB of the cache's own Redis database; the settings refuse to share the broker's,
     # so a task a test loses stays lost instead of being wiped with the counters.
     assert settings.CACHES["default"]["LOCATION"] != settings.CELERY_BROKER_URL

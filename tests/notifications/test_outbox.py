@@ -70,18 +70,3 @@ def test_two_workers_picking_one_row_send_it_once(smtp):
     assert len(smtp.messages) == 1 and smtp.attempts == 1
     row.refresh_from_db()
     assert row.attempts == 1
-
-
-@pytest.mark.django_db
-def test_rate_limit_counters_fail_open_when_redis_is_down(services):
-    from portal import ratelimit
-
-    services.redis.stop()
-    try:
-        assert ratelimit.consume("identify_agent", ip="127.0.0.1")
-        assert ratelimit.count("identify_agent", ip="127.0.0.1") == 0
-        assert not ratelimit.exceeded("identify_agent", ip="127.0.0.1")
-    finally:
-        services.redis.start()
-    ratelimit.consume("identify_agent", ip="127.0.0.1")
-    assert ratelimit.count("identify_agent", ip="127.0.0.1") == 1
