@@ -163,7 +163,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
     # Narrow enough for every column, the overdue mark included, to fit a 1280 px screen
     # (change_list.html and css/admin-review.css do the rest).
     list_display = (
-        "agent_key", "agent_name", "promotoria", "channel_list", "role", "email",
+        "agent_key", "agent_name", "promotoria", "channel_list", "role", "email_delivery",
         "email_differs_from_saa", "submitted", "age", "status",
     )  # fmt: skip
     list_display_links = ("agent_key", "agent_name")
@@ -184,8 +184,8 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
     show_full_result_count = False
     actions = ["approve_selected", "reject_selected", "resend_credentials"]
     fields = (
-        "agent", "status", "role_name", "channel_list", "email", "email_differs_from_saa",
-        "created_at", "age",
+        "agent", "status", "role_name", "channel_list", "email", "email_undeliverable_at",
+        "email_differs_from_saa", "created_at", "age",
         "decided_at", "decided_by_name", "rejection_reason",
     )  # fmt: skip
     change_form_template = "admin/agents/accessrequest/change_form.html"
@@ -236,6 +236,17 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
         if services.is_overdue(obj):
             return format_html('<strong class="alta-overdue">{} · {}</strong>', days, _("vencida"))
         return days
+
+    # The mark beside the address rather than a column of its own: the queue fits 1280 px.
+    @admin.display(description=_("correo electrónico"), ordering="email")
+    def email_delivery(self, obj: AccessRequest) -> str:
+        if obj.email_undeliverable_at is None:
+            return obj.email
+        return format_html(
+            '{} <strong class="alta-undeliverable">{}</strong>',
+            obj.email,
+            _("Correo no entregable"),
+        )
 
     # Decisions: bulk actions on the changelist …
 
@@ -455,6 +466,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
             extra = {
                 "saa_rows": saa_rows(obj.agent),
                 "email_differs": services.needs_email_confirmation(obj),
+                "email_undeliverable": obj.email_undeliverable_at is not None,
                 "decisions": obj.decisions.select_related("decided_by"),
                 "can_decide": self.has_review_permission(request)
                 and obj.status == AccessRequest.Status.PENDING,

@@ -151,6 +151,9 @@ class AccessRequest(models.Model):
     # db_default: the previous release's pods, still serving during an upgrade, insert rows
     # without this column.
     language = models.CharField(_("idioma"), max_length=16, blank=True, default="", db_default="")
+    # Set when the mail server refused the request's address for good (a 5xx): the reviewer
+    # sees it in the queue and rejects, or the agent files again with a working address.
+    email_undeliverable_at = models.DateTimeField(_("correo no entregable"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("solicitud de acceso")

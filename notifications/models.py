@@ -49,6 +49,10 @@ class OutboxEmail(models.Model):
     # without this column.
     language = models.CharField(_("idioma"), max_length=16, blank=True, default="", db_default="")
     last_error = models.TextField(_("último error"), blank=True)
+    # The reply code of a permanent refusal of the address (a 5xx to RCPT or DATA): the row
+    # failed because of the address, not of an outage, so it neither counts as failed in
+    # readiness and metrics nor is re-queued after an outage.
+    refused_code = models.PositiveSmallIntegerField(_("rechazo permanente"), null=True, blank=True)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
     next_attempt_at = models.DateTimeField(_("próximo intento"), null=True, blank=True)
     sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)

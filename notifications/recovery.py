@@ -23,7 +23,7 @@ def requeue_emails(*, ids: Iterable[int]) -> int:
         # The last error stays until the next attempt replaces it: whoever re-queued after an
         # outage still sees why the row had failed, not a blank that looks like success.
         OutboxEmail.objects.filter(pk__in=pks).update(
-            status=OutboxEmail.Status.PENDING, attempts=0, next_attempt_at=None
+            status=OutboxEmail.Status.PENDING, attempts=0, next_attempt_at=None, refused_code=None
         )
         transaction.on_commit(lambda: _enqueue_all(pks))
     return len(pks)

@@ -37,7 +37,10 @@ def outbox_figures(*, now: datetime | None = None) -> OutboxFigures:
         .annotate(due_at=Coalesce("next_attempt_at", "created_at"))
         .aggregate(
             pending=Count("pk", filter=pending),
-            failed=Count("pk", filter=Q(status=OutboxEmail.Status.FAILED)),
+            # An address refused for good is the person's to correct, not an outage.
+            failed=Count(
+                "pk", filter=Q(status=OutboxEmail.Status.FAILED, refused_code__isnull=True)
+            ),
             overdue=Count("pk", filter=pending & Q(due_at__lt=now - OVERDUE_AFTER)),
             oldest=Min("created_at", filter=pending),
         )
@@ -57,5 +60,7 @@ def sent_total() -> int:
 
 
 def failed_emails() -> QuerySet[OutboxEmail]:
-    """Rows given up on, oldest first: what `requeue_failed_emails` sends again."""
-    return OutboxEmail.objects.filter(status=OutboxEmail.Status.FAILED).order_by("created_at")
+    """Rows given up on, oldest first: what `requeue_failed_emails` sends again (not those
+    whose address was refused for good: sent again, they would be refused again)."""
+    rows = OutboxEmail.objects.filter(status=OutboxEmail.Status.FAILED, refused_code=None)
+    return rows.order_by("created_at")

@@ -4,13 +4,17 @@ broker, a worker or the mail server is down."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import smtplib
+import socket
+import threading
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -20,6 +24,7 @@ from portal import redis_health
 
 from . import crypto
 from .models import OutboxEmail
+from .signals import email_refused
 
 log = logging.getLogger("notifications")
 
@@ -124,7 +129,7 @@ def deliver_email(pk: int) -> str:
     email, extra = claimed
     try:
         message = render_email(email, extra)
-        message.send()
+        _send_within(message, settings.OUTBOX_ATTEMPT_SECONDS)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the row, retried
         return _log_attempt(email, _record_failure(pk, exc))
     # One statement, atomic on its own: no transaction around it (one round trip less).
@@ -136,6 +141,37 @@ def deliver_email(pk: int) -> str:
         sealed_secrets="",
     )
     return _log_attempt(email, OutboxEmail.Status.SENT)
+
+
+class AttemptCut(TimeoutError):
+    """The SMTP conversation outlasted OUTBOX_ATTEMPT_SECONDS and was cut."""
+
+
+def _send_within(message: EmailMultiAlternatives, seconds: float) -> None:
+    """Send `message`, closing its SMTP connection after `seconds`: the backend's timeout
+    bounds each socket operation only, and a server trickling bytes would outlast the lease."""
+    connection = get_connection()
+    message.connection = connection
+    cut = threading.Event()
+
+    def cut_off() -> None:
+        cut.set()
+        sock = getattr(getattr(connection, "connection", None), "sock", None)
+        if sock is not None:  # wakes the worker's blocked read or write with an error
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(seconds, cut_off)
+    timer.daemon = True
+    timer.start()
+    try:
+        message.send()
+    except Exception as exc:
+        if cut.is_set():
+            raise AttemptCut(f"SMTP conversation cut after {seconds:g} s") from exc
+        raise
+    finally:
+        timer.cancel()
 
 
 def _log_attempt(email: OutboxEmail, outcome: str) -> str:
@@ -169,7 +205,10 @@ def _claim(pk: int) -> str | tuple[OutboxEmail, dict[str, Any]]:
         if email.next_attempt_at is not None and email.next_attempt_at > now:
             return "not_due"
         email.attempts += 1
-        email.next_attempt_at = now + backoff(email.attempts)
+        # The lease outlasts the longest attempt, so no one retries a row still being sent;
+        # a failure then sets the retry from its own time (_record_failure).
+        lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+        email.next_attempt_at = now + max(lease, backoff(email.attempts))
         if not email.secret_provider:  # most emails: no savepoint, two round trips less
             email.save(update_fields=["attempts", "next_attempt_at"])
             return email, {}
@@ -200,20 +239,58 @@ def _secrets(email: OutboxEmail) -> dict[str, Any]:
     return extra
 
 
+def smtp_reply_code(exc: Exception) -> int | None:
+    """The SMTP reply code an error carries (the lowest of refused recipients), or None."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _text in exc.recipients.values()]
+        return min(codes) if codes else None
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code
+    return None
+
+
+def is_permanent_refusal(exc: Exception) -> bool:
+    """A 5xx to MAIL, RCPT or DATA: the server will never take this email, retries only
+    repeat the refusal (and the row would look like an outage for a day)."""
+    refused = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+    code = smtp_reply_code(exc)
+    return isinstance(exc, refused) and code is not None and 500 <= code < 600
+
+
+def describe_error(exc: Exception) -> str:
+    """The error as stored and logged: for an SMTP reply its code only, since the server's
+    text and a refused-recipients error name the address."""
+    code = smtp_reply_code(exc)
+    if code is not None:
+        return f"{type(exc).__name__}: {code}"
+    return f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
 def _record_failure(pk: int, exc: Exception) -> str:
-    """Step 3 after a failed attempt: keep the error; after the last attempt the row is
-    failed, its secrets wiped, and an ERROR is logged (someone must act on it)."""
+    """Step 3 after a failed attempt: keep the error and set the retry from now; after the
+    last attempt, or at once for a permanent refusal, the row is failed, its secrets wiped,
+    and one line is logged (someone must act on it)."""
+    permanent = is_permanent_refusal(exc)
     with transaction.atomic():
         email = OutboxEmail.objects.select_for_update().get(pk=pk)
         if email.status != OutboxEmail.Status.PENDING:  # sent meanwhile by another attempt
             return email.status
-        # The error text names the exception only: an SMTP reply may quote the message.
-        email.last_error = f"{type(exc).__name__}: {str(exc)[:300]}"
-        if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        email.last_error = describe_error(exc)
+        if permanent or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
             email.status = OutboxEmail.Status.FAILED
             email.sealed_secrets = ""
-        email.save(update_fields=["last_error", "status", "sealed_secrets"])
-    if email.status == OutboxEmail.Status.FAILED:
+        else:  # from the failure's time: the claim's lease must not slow the retries
+            email.next_attempt_at = timezone.now() + backoff(email.attempts)
+        if permanent and not isinstance(exc, smtplib.SMTPSenderRefused):  # about the address
+            email.refused_code = smtp_reply_code(exc)
+        email.save(
+            update_fields=[
+                "last_error", "status", "sealed_secrets", "next_attempt_at", "refused_code",
+            ]
+        )  # fmt: skip
+    if permanent:
+        _refused_for_good(email, exc)
+    elif email.status == OutboxEmail.Status.FAILED:
         log.error(
             "Outbox email %s (%s) failed for good after %s attempts: %s",
             pk, email.template, email.attempts, email.last_error,
@@ -225,6 +302,32 @@ def _record_failure(pk: int, exc: Exception) -> str:
             email.last_error,
         )  # fmt: skip
     return email.status
+
+
+def _refused_for_good(email: OutboxEmail, exc: Exception) -> None:
+    """Log a permanent refusal and, when it is about the address (RCPT, DATA), tell the app
+    that wrote the row once the failure is committed (email_refused)."""
+    if isinstance(exc, smtplib.SMTPSenderRefused):  # about our sender: an operator must act
+        log.error(
+            "Outbox email %s (%s) refused for good, sender rejected: %s",
+            email.pk, email.template, email.last_error,
+        )  # fmt: skip
+        return
+    log.warning(
+        "Outbox email %s (%s) refused for good, address undeliverable: %s",
+        email.pk, email.template, email.last_error,
+    )  # fmt: skip
+    code = smtp_reply_code(exc)
+
+    def announce() -> None:
+        for receiver, result in email_refused.send_robust(OutboxEmail, email=email, code=code):
+            if isinstance(result, Exception):  # the row stays failed; the mark is lost
+                log.error(
+                    "Outbox email %s: %s failed to mark the refusal: %s",
+                    email.pk, getattr(receiver, "__qualname__", receiver), type(result).__name__,
+                )  # fmt: skip
+
+    transaction.on_commit(announce)
 
 
 def pending_ids(limit: int = 200) -> list[int]:

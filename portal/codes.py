@@ -130,6 +130,28 @@ def generate_for_email(outbox_email: OutboxEmail) -> dict[str, Any]:
     return {"code": code, "minutes": int(CODE_LIFETIME.total_seconds() // 60)}
 
 
+def mark_undeliverable(sender: Any, email: OutboxEmail, **kwargs: Any) -> None:
+    """Receiver of notifications' `email_refused`: the code whose email the mail server
+    refused for good is marked, for the page that waits for it to say so."""
+    code_id = email.context.get("code_id")
+    if code_id is not None:
+        OneTimeCode.objects.filter(pk=code_id, email__iexact=email.to).update(
+            undeliverable_at=timezone.now()
+        )
+
+
+def undeliverable(purpose: str, subject: str, email: str) -> bool:
+    """Whether the mail server refused `email` for the newest code of (purpose, subject)."""
+    row = (
+        OneTimeCode.objects.filter(purpose=purpose, subject=subject, voided=False)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return (
+        row is not None and row.undeliverable_at is not None and row.email.lower() == email.lower()
+    )
+
+
 def check_code(purpose: str, subject: str, email: str, code: str) -> Check:
     """Check `code` for (purpose, subject, email); a success uses the code up."""
     code = "".join((code or "").split())

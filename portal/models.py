@@ -61,6 +61,9 @@ class OneTimeCode(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
     voided = models.BooleanField(default=False)
+    # Set when the mail server refused the address for good (a 5xx): the code step asks the
+    # person to correct the address instead of waiting for a code that cannot arrive.
+    undeliverable_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("código de verificación")

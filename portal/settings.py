@@ -315,10 +315,12 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-    EMAIL_TIMEOUT = 20
 else:
     EMAIL_BACKEND = "notifications.backends.DevInboxBackend"
 DEV_INBOX_DIR = VAR_DIR / "correo"
+# Seconds per socket operation of one SMTP conversation (Django's SMTP backend applies it to
+# each connect, read and write, not to the whole conversation: see OUTBOX_ATTEMPT_SECONDS).
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "20"))
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -370,6 +372,17 @@ CELERY_BEAT_SCHEDULE = {
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "36"))
 OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))
 OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+# One attempt's SMTP conversation is cut at OUTBOX_ATTEMPT_SECONDS (the connection is closed
+# under it): by default every step may take EMAIL_TIMEOUT — connect, greeting, EHLO, STARTTLS,
+# TLS handshake, EHLO, AUTH (2), MAIL, RCPT, DATA, the message, end of data, QUIT: 14 — so
+# a slow server that answers each step in time is never cut, and a trickling one is.
+OUTBOX_ATTEMPT_SECONDS = float(os.environ.get("OUTBOX_ATTEMPT_SECONDS", str(14 * EMAIL_TIMEOUT)))
+# A claimed row is not tried again before this (its lease): longer than the longest attempt
+# plus rendering and the two database writes around it, so beat never re-queues a row that
+# is still being sent (a slow server once made 1 email in 4 go out twice).
+OUTBOX_LEASE_SECONDS = OUTBOX_ATTEMPT_SECONDS + float(
+    os.environ.get("OUTBOX_LEASE_MARGIN_SECONDS", "30")
+)
 # The key that seals a row's secrets until it is sent; empty: derived from SECRET_KEY.
 OUTBOX_SECRETS_KEY = os.environ.get("OUTBOX_SECRETS_KEY", "")
 # `/metricas/` answers only `Authorization: Bearer <METRICS_TOKEN>`; unset: the page is a 404.

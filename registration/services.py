@@ -214,6 +214,11 @@ def check_registration_code(person: Person, email: str, code: str) -> codes.Chec
     return codes.check_code(CODE_PURPOSE, f"person:{person.pk}", email, code)
 
 
+def registration_code_undeliverable(person: Person, email: str) -> bool:
+    """Whether the mail server refused `email` for the person's newest code."""
+    return codes.undeliverable(CODE_PURPOSE, f"person:{person.pk}", email)
+
+
 def seconds_until_next_code(email: str) -> int:
     """0 when a new code may be sent to `email` now."""
     return codes.seconds_until_next_send(email)

@@ -202,6 +202,10 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):
             email = self._extra(EMAIL, "")
             context["email"] = email
             context["wait_seconds"] = services.seconds_until_next_code(email) if email else 0
+            person = self._person()
+            context["undeliverable"] = bool(
+                email and person and services.registration_code_undeliverable(person, email)
+            )
         return context
 
     # --- the end: the account ----------------------------------------------------------

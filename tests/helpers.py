@@ -159,8 +159,12 @@ class SmtpSink:
         from aiosmtpd.controller import Controller
 
         self.messages: list = []
-        self.refuse = False  # answer 451 to every message
+        self.refuse = False  # answer `refuse_reply` to every message
+        self.refuse_reply = "451 Try again later"
         self.delay = 0.0  # seconds to wait before accepting a message
+        self.rcpt_delay = 0.0  # seconds to wait before answering each RCPT (a slow server)
+        # Address (lower case) -> the reply to its RCPT, e.g. "550 5.1.1 <a@b>: no such user".
+        self.refuse_rcpt: dict[str, str] = {}
         self.attempts = 0  # messages offered, accepted or not
         self.attempt_times: list[float] = []  # time.time() of each offer, for schedules
         # Accept the message (250), then stall the client's QUIT while this is set: the
@@ -173,6 +177,16 @@ class SmtpSink:
         sink = self
 
         class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                import asyncio
+
+                await asyncio.sleep(sink.rcpt_delay)
+                reply = sink.refuse_rcpt.get(address.lower())
+                if reply:
+                    return reply
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_QUIT(self, server, session, envelope):
                 import asyncio
 
@@ -192,7 +206,7 @@ class SmtpSink:
                 sink.attempts += 1
                 sink.attempt_times.append(time.time())
                 if sink.refuse:
-                    return "451 Try again later"
+                    return sink.refuse_reply
                 for _ in range(int(sink.delay * 10)):  # a slow server: the client may die
                     await asyncio.sleep(0.1)
                     if server.transport is None or server.transport.is_closing():

@@ -121,7 +121,7 @@ def test_a_row_is_not_attempted_before_its_next_attempt_at(smtp, settings):
     before = timezone.now()
     assert services.deliver_email(row.pk) == "pending"
     row.refresh_from_db()
-    # Stored before the SMTP conversation: half to all of the first backoff.
+    # Set from the failure: half to all of the first backoff.
     assert before.timestamp() + 30 <= row.next_attempt_at.timestamp() <= before.timestamp() + 61
     # A stray task (a redelivered one, a second chain) finds the row not due: no attempt.
     assert services.deliver_email(row.pk) == "not_due"

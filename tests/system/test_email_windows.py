@@ -43,8 +43,9 @@ def test_worker_killed_after_the_server_accepted_the_password_resends_the_same_p
 
     smtp_sink.stall_after_accept = True
     smtp_sink.stall_only = lambda message: PASSWORD_LINE.search(plain_text(message))
-    # Backoff of 2 to 4 s after the first attempt: still in the future when the worker dies.
-    first = start_worker(OUTBOX_RETRY_BASE_SECONDS="4")
+    # A lease of 4 s (attempt cap 3 s + 1 s): still in the future when the worker dies.
+    lease = {"OUTBOX_ATTEMPT_SECONDS": "3", "OUTBOX_LEASE_MARGIN_SECONDS": "1"}
+    first = start_worker(OUTBOX_RETRY_BASE_SECONDS="4", **lease)
     request = make_request(email="xavier.ventana@ejemplo.test")
     user = agent_services.approve_request(request.pk, make_reviewer())  # autocommit: queued
     wait_until(lambda: smtp_sink.stalled >= 1, what="the password accepted, QUIT stalled")
@@ -59,7 +60,7 @@ def test_worker_killed_after_the_server_accepted_the_password_resends_the_same_p
     password = PASSWORD_LINE.search(plain_text(smtp_sink.messages[-1])).group(1)
     assert row.sealed_secrets and password not in row.sealed_secrets
 
-    start_worker(OUTBOX_RETRY_BASE_SECONDS="4")
+    start_worker(OUTBOX_RETRY_BASE_SECONDS="4", **lease)
     wait_until(lambda: timezone.now() >= row.next_attempt_at, timeout=10, what="the row due")
     trigger_resend()  # what beat does every minute
     wait_until(lambda: settled(row), what="the second copy")
@@ -90,12 +91,14 @@ def test_smtp_refusing_follows_the_rows_schedule_only_then_fails_loudly(
         "ana@ejemplo.test", "codigo", {"full_name": "ANA", "code_id": 0},
         secret_provider="tests.system.test_email_windows.fixed_code_provider",
     )  # fmt: skip
-    schedule: dict[int, float] = {}  # attempts -> the next_attempt_at stored after them
+    # attempts -> the next_attempt_at stored after them: the last seen (a claim's lease is
+    # replaced by the failure's backoff)
+    schedule: dict[int, float] = {}
     sealed_seen = False
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         row.refresh_from_db()
-        if row.attempts and row.attempts not in schedule:
+        if row.attempts:
             schedule[row.attempts] = row.next_attempt_at.timestamp()
         sealed_seen = sealed_seen or bool(row.sealed_secrets)
         if row.status == OutboxEmail.Status.FAILED:

@@ -26,7 +26,12 @@ from tests.helpers import (
     wait_until,
 )
 
-FAST = {"OUTBOX_RETRY_BASE_SECONDS": "1"}  # a retry is due within about a second
+# A retry is due within about a second, and a dead worker's row within 6 s (its lease).
+FAST = {
+    "OUTBOX_RETRY_BASE_SECONDS": "1",
+    "OUTBOX_ATTEMPT_SECONDS": "5",
+    "OUTBOX_LEASE_MARGIN_SECONDS": "1",
+}
 
 
 def submit_through_the_wizard(client, agent):
