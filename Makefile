@@ -6,7 +6,7 @@ PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run test lint bench bench-email bench-web install system-deps demo clean messages screenshots
+.PHONY: run test lint bench bench-email bench-web bench-fleet bench-import install system-deps demo clean messages screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -105,6 +105,18 @@ bench-email: install system-deps
 # real PostgreSQL and Redis) on a few pages, the "Capacity" figure of docs/deploy.md.
 bench-web: install system-deps
 	$(BIN)/python bench/web_capacity.py
+
+# Figures, not pass/fail (about 5 minutes): the fleet's faults as an operator tries them. Three
+# gunicorn processes under load while Redis is hung (SIGSTOP) 60 s, killed and back; then the
+# previous release serving while the new migrations run (FROM=<commit> picks the release).
+bench-fleet: install system-deps
+	$(BIN)/python bench/fleet.py
+
+# Figures, not pass/fail (about 4 minutes): 100,000 agents and 300,000 policies imported into
+# a fresh PostgreSQL and again with 1% changed, seconds and rows/s, and access requests filed
+# during each agents' import; the "Imports" section of docs/benchmarks.md.
+bench-import: install system-deps
+	$(BIN)/python bench/imports.py
 
 # PNGs of the main screens (both flows, an error, the review queue, an email) at 360 and
 # 1280 px into docs/img/ (the README's "Screenshots"), from Chromium walking the embedded

@@ -7,16 +7,25 @@ returning the same `AgentRecord`s.
 from __future__ import annotations
 
 import csv
-import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.mx import rfc as rfc_number
 
-from portal.csv_import import ImportFailed, max_length
+from portal.csv_import import (
+    ImportFailed,
+    ImportProgress,
+    ImportSummary,
+    Target,
+    check_references_now,
+    max_length,
+    stage,
+    upsert,
+)
 
 from .models import Agent, Channel, Promotoria
 
@@ -78,7 +87,7 @@ def _text_problems(values: dict[str, str], limits: dict[str, int]) -> list[str]:
     return problems
 
 
-def read_saa_csv(stream: io.TextIOBase) -> list[AgentRecord]:
+def read_saa_csv(stream: Iterable[str]) -> list[AgentRecord]:
     """Parse and check the whole file; raise ImportFailed listing every bad line."""
     reader = csv.DictReader(stream)
     limits = _column_limits()
@@ -129,30 +138,80 @@ def read_saa_csv(stream: io.TextIOBase) -> list[AgentRecord]:
     return records
 
 
-@transaction.atomic
-def import_agents(records: list[AgentRecord]) -> tuple[int, int]:
-    """Upsert agents by `clave_agente`; returns (created, updated). All or nothing."""
-    created = updated = 0
-    promotorias: dict[str, Promotoria] = {}
-    channels: dict[str, Channel] = {}
+# The set-based writes' SQL names our tables as Django made them (agents_*), and the
+# temporary ones the file is staged into.
+NEW_CHANNELS = """
+    INSERT INTO agents_channel (name) SELECT DISTINCT s.name FROM import_saa_channels s
+    WHERE NOT EXISTS (SELECT 1 FROM agents_channel c WHERE c.name = s.name)
+    ON CONFLICT (name) DO NOTHING"""
+# The links of every agent in the file that the file no longer lists.
+GONE_LINKS = """
+    DELETE FROM agents_agent_channels AS l
+    WHERE l.agent_id IN (SELECT a.id FROM agents_agent a
+                         JOIN import_saa_agents s ON s.clave_agente = a.clave_agente)
+    AND NOT EXISTS (SELECT 1 FROM import_saa_channels s
+                    JOIN agents_agent a ON a.clave_agente = s.clave_agente
+                    JOIN agents_channel c ON c.name = s.name
+                    WHERE a.id = l.agent_id AND c.id = l.channel_id)
+    RETURNING agent_id"""
+NEW_LINKS = """
+    INSERT INTO agents_agent_channels (agent_id, channel_id) SELECT a.id, c.id
+    FROM import_saa_channels s
+    JOIN agents_agent a ON a.clave_agente = s.clave_agente
+    JOIN agents_channel c ON c.name = s.name
+    WHERE NOT EXISTS (SELECT 1 FROM agents_agent_channels l
+                      WHERE l.agent_id = a.id AND l.channel_id = c.id)
+    ON CONFLICT DO NOTHING RETURNING agent_id"""
+
+
+def import_agents(
+    records: list[AgentRecord], progress: ImportProgress | None = None
+) -> ImportSummary:
+    """Upsert agents by `clave_agente`, their promotorías and channels, set-based, in one
+    transaction (all or nothing). Agents absent from the file are left as they are."""
+    promotorias: dict[str, str] = {}  # clave -> its name on its first line, as before
     for record in records:
-        clave = record.clave_promotoria
-        if clave not in promotorias:
-            promotorias[clave], _ = Promotoria.objects.update_or_create(
-                clave=clave, defaults={"nombre": record.nombre_promotoria}
-            )
-        agent, was_created = Agent.objects.update_or_create(
-            clave_agente=record.fields["clave_agente"],
-            defaults={
-                **record.fields,
-                "promotoria": promotorias[clave],
-                "en_vigor": record.en_vigor,
+        promotorias.setdefault(record.clave_promotoria, record.nombre_promotoria)
+    agents = [
+        (*(r.fields[c] for c in AGENT_FIELDS), r.clave_promotoria, r.en_vigor) for r in records
+    ]
+    links = [(r.fields["clave_agente"], n) for r in records for n in dict.fromkeys(r.canales)]
+    text = "text"
+    if progress is not None:
+        progress.start("escritas", len(records))
+    with transaction.atomic(), connection.cursor() as cursor:
+        columns = [(c, text) for c in [*AGENT_FIELDS, "clave_promotoria"]]
+        stage(cursor, "import_saa_agents", [*columns, ("en_vigor", "boolean")], agents, progress)
+        stage(cursor, "import_saa_promotorias", [("clave", text), ("nombre", text)],
+              list(promotorias.items()))  # fmt: skip
+        stage(cursor, "import_saa_channels", [("clave_agente", text), ("name", text)], links)
+        promotoria = Target("agents_promotoria", "clave", "import_saa_promotorias s",
+                            {"nombre": "s.nombre"}, stamp=None)  # fmt: skip
+        upsert(cursor, promotoria)
+        cursor.execute(NEW_CHANNELS)
+        agent = Target(
+            "agents_agent",
+            "clave_agente",
+            "import_saa_agents s JOIN agents_promotoria p ON p.clave = s.clave_promotoria",
+            {
+                **{c: f"s.{c}" for c in AGENT_FIELDS if c != "clave_agente"},
+                "promotoria_id": "p.id",
+                "en_vigor": "s.en_vigor",
             },
         )
-        for name in record.canales:
-            if name not in channels:
-                channels[name], _ = Channel.objects.get_or_create(name=name)
-        agent.channels.set([channels[name] for name in record.canales])
-        created += was_created
-        updated += not was_created
-    return created, updated
+        written = upsert(cursor, agent, rows="new")  # unseen by others until the commit
+        inserted = len(written)
+        for statement in (GONE_LINKS, NEW_LINKS):
+            cursor.execute(statement)
+            written.update(row[0] for row in cursor.fetchall())
+        # The agents others may be writing (a review, a request) last: their rows stay locked
+        # only from here to the commit, not through the statements above.
+        check_references_now(cursor)
+        written |= upsert(cursor, agent, rows="changed")
+        for table in ("import_saa_agents", "import_saa_promotorias", "import_saa_channels"):
+            cursor.execute(f"DROP TABLE {table}")
+    return ImportSummary(
+        read=len(records),
+        inserted=inserted,
+        updated=len(written) - inserted,
+    )

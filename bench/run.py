@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import data, walker  # noqa: E402
+from bench import data, sections, walker  # noqa: E402
 from bench.servers import gunicorn_command, production_env  # noqa: E402
 from tests.helpers import SmtpSink, manage  # noqa: E402
 from tests.services import Services, free_port, stop_processes, wait_for_port  # noqa: E402
@@ -735,8 +735,10 @@ class Bench:
         }
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(self.results, indent=2))
+        # The sections other benches wrote (make bench-import, make bench-fleet) stay.
+        kept = sections.kept_sections(REPORT)
         text = report.markdown(self.results)
-        REPORT.write_text(text)
+        REPORT.write_text(text.rstrip("\n") + ("\n\n" + kept + "\n" if kept else "\n"))
         print(report.table(self.results))
         log(f"wrote {RESULTS.relative_to(ROOT)} and {REPORT.relative_to(ROOT)}")
 

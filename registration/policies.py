@@ -7,18 +7,27 @@ returning the same `PolicyRecord`s. `import_policies` upserts them, all or nothi
 from __future__ import annotations
 
 import csv
-import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.mx import rfc as rfc_number
 
-from portal.csv_import import ImportFailed, max_length
+from portal.csv_import import (
+    ImportFailed,
+    ImportProgress,
+    ImportSummary,
+    Target,
+    check_references_now,
+    max_length,
+    stage,
+    upsert,
+)
 
 from .models import Person, PersonEmail, Policy
 
@@ -56,7 +65,7 @@ def _column_limits() -> dict[str, int]:
     return {c: max_length(model, c) for c, model in models.items()}
 
 
-def read_policies_csv(stream: io.TextIOBase) -> list[PolicyRecord]:
+def read_policies_csv(stream: Iterable[str]) -> list[PolicyRecord]:
     """Parse and check the whole file; raise ImportFailed listing every bad line."""
     reader = csv.DictReader(stream)
     limits = _column_limits()
@@ -130,28 +139,68 @@ def read_policies_csv(stream: io.TextIOBase) -> list[PolicyRecord]:
     return records
 
 
-@transaction.atomic
-def import_policies(records: list[PolicyRecord]) -> tuple[int, int, int]:
-    """Upsert people by RFC, policies by number, and add emails on file.
+# Emails are only ever added: one may be on file from elsewhere (a client's own address).
+NEW_EMAILS = """
+    INSERT INTO registration_personemail (person_id, email)
+    SELECT p.id, s.email FROM import_policies_emails s
+    JOIN registration_person p ON p.rfc = s.rfc
+    WHERE NOT EXISTS (SELECT 1 FROM registration_personemail e
+                      WHERE e.person_id = p.id AND e.email = s.email)
+    ON CONFLICT DO NOTHING"""
 
-    Returns (people created, policies created, policies updated). All or nothing.
-    """
-    people: dict[str, Person] = {}
-    people_created = created = updated = 0
-    for record in records:
-        person = people.get(record.rfc)
-        if person is None:
-            person, was_created = Person.objects.update_or_create(
-                rfc=record.rfc, defaults={f: getattr(record, f) for f in PERSON_FIELDS}
-            )
-            people[record.rfc] = person
-            people_created += was_created
-        _, was_created = Policy.objects.update_or_create(
-            numero_poliza=record.numero_poliza,
-            defaults={"producto": record.producto, "estatus": record.estatus, "person": person},
+
+def import_policies(
+    records: list[PolicyRecord], progress: ImportProgress | None = None
+) -> tuple[ImportSummary, int]:
+    """Upsert people by RFC and policies by number, and add the emails on file, set-based,
+    in one transaction (all or nothing). Returns the policies' summary and people created."""
+    people: dict[str, tuple[str, ...]] = {}
+    emails: dict[tuple[str, str], None] = {}
+    for r in records:
+        people.setdefault(
+            r.rfc,
+            (
+                r.rfc,
+                r.nombre,
+                r.apellido_paterno,
+                r.apellido_materno,
+                r.fecha_nacimiento.isoformat(),
+            ),
         )
-        created += was_created
-        updated += not was_created
-        if record.email:
-            PersonEmail.objects.get_or_create(person=person, email=record.email)
-    return people_created, created, updated
+        if r.email:
+            emails[(r.rfc, r.email)] = None
+    policies = [(r.numero_poliza, r.producto, r.estatus, r.rfc) for r in records]
+    text = "text"
+    if progress is not None:
+        progress.start("escritas", len(records))
+    with transaction.atomic(), connection.cursor() as cursor:
+        person_columns = [(c, text) for c in ["rfc", *PERSON_FIELDS[:-1]]]
+        stage(cursor, "import_policies_people", [*person_columns, ("fecha_nacimiento", "date")],
+              list(people.values()))  # fmt: skip
+        stage(cursor, "import_policies_policies",
+              [(c, text) for c in ["numero_poliza", "producto", "estatus", "rfc"]],
+              policies, progress)  # fmt: skip
+        stage(cursor, "import_policies_emails", [("rfc", text), ("email", text)], list(emails))
+        person = Target("registration_person", "rfc", "import_policies_people s",
+                        {f: f"s.{f}" for f in PERSON_FIELDS})  # fmt: skip
+        policy = Target(
+            "registration_policy",
+            "numero_poliza",
+            "import_policies_policies s JOIN registration_person p ON p.rfc = s.rfc",
+            {"producto": "s.producto", "estatus": "s.estatus", "person_id": "p.id"},
+        )
+        # New rows first (unseen by others until the commit), then the changed ones: the rows
+        # a client's registration may be writing stay locked only from there to the commit.
+        people_created = len(upsert(cursor, person, rows="new"))
+        inserted = len(upsert(cursor, policy, rows="new"))
+        cursor.execute(NEW_EMAILS)
+        check_references_now(cursor)
+        updated = len(upsert(cursor, policy, rows="changed"))
+        upsert(cursor, person, rows="changed")
+        for table in (
+            "import_policies_people",
+            "import_policies_policies",
+            "import_policies_emails",
+        ):
+            cursor.execute(f"DROP TABLE {table}")
+    return ImportSummary(read=len(records), inserted=inserted, updated=updated), people_created

@@ -1,9 +1,10 @@
+import time
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from portal.csv_import import read_csv_file
+from portal.csv_import import ImportProgress, read_csv_file
 from registration.policies import import_policies, read_policies_csv
 
 
@@ -16,9 +17,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, file: str, **options: Any) -> None:
-        people, created, updated = import_policies(read_csv_file(file, read_policies_csv))
+        # A bar on a terminal; piped or logged, only the summary line below (counts, no data).
+        started = time.monotonic()
+        with ImportProgress(self.stdout) as progress:
+            records = read_csv_file(file, read_policies_csv, progress)
+            summary, people = import_policies(records, progress)
+        summary.seconds = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
-                f"Pólizas: {created} nuevas, {updated} actualizadas; {people} clientes nuevos."
+                f"Pólizas: {summary.read} filas leídas, {summary.inserted} nuevas, "
+                f"{summary.updated} actualizadas, {summary.unchanged} sin cambios; "
+                f"{people} clientes nuevos; {summary.seconds:.1f} s."
             )
         )
