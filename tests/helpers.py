@@ -4,16 +4,21 @@ conftest files, which are never imported."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
+import secrets
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import dj_database_url
+import psycopg2
 from django.core import mail
 from django.db import connection
 from stdnum.mx import rfc as rfc_number
@@ -78,6 +83,25 @@ def current_database_url() -> str:
     """The test database as a URL, for the processes a test starts (worker, web)."""
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@contextlib.contextmanager
+def fresh_database(prefix: str) -> Iterator[str]:
+    """A new, empty database on the suite's PostgreSQL, as a URL; dropped afterwards."""
+    base = dj_database_url.parse(os.environ["DATABASE_URL"])
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = psycopg2.connect(
+        dbname="postgres", user=base["USER"], host=base["HOST"], port=base["PORT"]
+    )
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name}")
+        yield f"postgres://{base['USER']}@{base['HOST']}:{base['PORT']}/{name}"
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    finally:
+        admin.close()
 
 
 def _newest_in_outbox(pattern: str, to: str | None, what: str) -> re.Match[str]:

@@ -16,11 +16,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-import dj_database_url
-import psycopg2
 import pytest
 import yaml
 
+from tests import helpers
 from tests.helpers import ROOT, fresh_env, manage
 from tests.services import free_port, wait_for_port
 
@@ -95,18 +94,8 @@ def healthcheck(service: str) -> list[str]:
 @pytest.fixture(scope="module")
 def fresh_database(services):
     """A new, empty database on the suite's PostgreSQL (dropped afterwards)."""
-    base = dj_database_url.parse(os.environ["DATABASE_URL"])
-    name = f"alta_compose_{secrets.token_hex(4)}"
-    admin = psycopg2.connect(
-        dbname="postgres", user=base["USER"], host=base["HOST"], port=base["PORT"]
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name}")
-    yield f"postgres://{base['USER']}@{base['HOST']}:{base['PORT']}/{name}"
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE {name} WITH (FORCE)")
-    admin.close()
+    with helpers.fresh_database("alta_compose") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,245 @@
+"""Upgrades the previous release survives: after every migration the schema still takes what the
+code before it writes (a new column is nullable or has a database default; no table or column is
+dropped or renamed), on a throwaway PostgreSQL database, one migration at a time.
+
+Django runs in a subprocess whose default database is the throwaway one (`python -m
+tests.system.test_migrations_compat walk|previous-release|rollback`): data migrations use the
+default database, not the connection they are given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from tests.helpers import fresh_database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Migrations released before this check that the code of the release before them could not
+# survive, and the migration that made the schema safe again (checked to have done so).
+FIXED_LATER = {
+    "notifications 0004_outboxemail_language": "notifications 0005_language_db_default",
+    "agents 0011_accessrequest_language": "agents 0012_language_db_default",
+}
+# The same, with no fix needed, and why.
+RELEASED_EXCEPTIONS = {
+    # message_id is unique, so no constant database default can stand in for the Python one.
+    "notifications 0002_message_id_sealed_secrets": "every release since sets both columns",
+    "agents 0006_email_differs_from_saa": "every release since sets both columns",
+    "contenttypes 0002_remove_content_type_name": "Django's, older than our first release",
+    "axes 0005_remove_accessattempt_trusted": "django-axes', older than our first release",
+    "axes 0006_remove_accesslog_trusted": "django-axes', older than our first release",
+    "axes 0009_add_session_hash": "django-axes', older than our first release",
+}
+
+
+class Column(NamedTuple):
+    nullable: bool
+    has_default: bool
+
+
+Schema = dict[str, dict[str, Column]]
+
+
+def read_schema(cursor) -> Schema:
+    """Every table of the public schema with its columns: nullable, and with a database default
+    (an identity column counts: the database fills it)."""
+    cursor.execute(
+        "SELECT table_name, column_name, is_nullable = 'YES',"
+        " column_default IS NOT NULL OR is_identity = 'YES'"
+        " FROM information_schema.columns WHERE table_schema = 'public'"
+    )
+    schema: Schema = {}
+    for table, column, nullable, has_default in cursor.fetchall():
+        schema.setdefault(table, {})[column] = Column(nullable, has_default)
+    return schema
+
+
+def incompatibilities(before: Schema, after: Schema) -> Iterator[tuple[str, str, str]]:
+    """What the code written for `before` cannot do on `after`: (table, column, why)."""
+    for table, columns in before.items():
+        if table not in after:
+            yield table, "", "table dropped or renamed (takes two releases)"
+            continue
+        for name, column in columns.items():
+            new = after[table].get(name)
+            if new is None:
+                yield table, name, "column dropped or renamed (takes two releases)"
+            elif column.nullable and not new.nullable and not new.has_default:
+                yield table, name, "became NOT NULL without a database default"
+            elif column.has_default and not new.nullable and not new.has_default:
+                yield table, name, "lost its database default while NOT NULL"
+        for name, new in after[table].items():
+            if name not in columns and not new.nullable and not new.has_default:
+                yield table, name, "added NOT NULL without a database default"
+
+
+def walk() -> list[str]:
+    """Apply the whole plan one migration at a time; the incompatibilities found, except those
+    excepted above, and any fix of FIXED_LATER that did not give its columns a default."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.db.migrations.state import ProjectState
+
+    executor = MigrationExecutor(connection)
+    executor.recorder.ensure_schema()
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    state = ProjectState(real_apps=executor.loader.unmigrated_apps)
+    problems: list[str] = []
+    awaiting_fix: dict[str, list[tuple[str, str, str]]] = {}
+    with connection.cursor() as cursor:
+        before = read_schema(cursor)
+        for migration, _backwards in plan:
+            state = executor.apply_migration(state, migration)
+            after = read_schema(cursor)
+            name = f"{migration.app_label} {migration.name}"
+            for table, column, why in awaiting_fix.pop(name, []):
+                if not (after[table][column].nullable or after[table][column].has_default):
+                    problems.append(f"{name} was to fix {table}.{column} ({why}) and did not")
+            for table, column, why in incompatibilities(before, after):
+                if name in FIXED_LATER:
+                    awaiting_fix.setdefault(FIXED_LATER[name], []).append((table, column, why))
+                elif name not in RELEASED_EXCEPTIONS:
+                    problems.append(f"{name}: {table}.{column} {why}")
+            before = after
+    problems += [f"{fix} never ran: {cols}" for fix, cols in awaiting_fix.items()]
+    return problems
+
+
+# The state the previous release was written for: the one before the `language` columns.
+PREVIOUS_RELEASE = [
+    ("notifications", "0003_spanish_verbose_names"),
+    ("agents", "0010_spanish_verbose_names"),
+]
+
+# An agent to file a request for, as that release's SAA import left it.
+PREVIOUS_RELEASE_ROWS = [
+    "INSERT INTO agents_promotoria (clave, nombre) VALUES ('P1', 'Promotoría Uno')",
+    "INSERT INTO agents_role (code, name, active, \"order\") VALUES ('R1', 'Agente', true, 1)",
+    "INSERT INTO agents_agent (clave_agente, tipo_agente, nombre, apellido_paterno,"
+    " apellido_materno, email, rfc, tipo_cedula, numero_cedula, tipo_razon_social,"
+    " nombre_razon_social, nombre_apoderado_legal, direccion, clave_promotor, nombre_promotor,"
+    " domicilio_fiscal, sector, mercado, en_vigor, imported_at, promotoria_id)"
+    " SELECT 'A1', 'Agente', 'Xavier', 'Sempere', 'Parra', 'x@example.com', 'SEPX800101AB1', '',"
+    " '', '', '', '', '', '', '', '', '', '', true, now(), id FROM agents_promotoria",
+]
+
+# The INSERTs the previous release's code sends (every column it knows, none of `language`).
+PREVIOUS_RELEASE_INSERTS = {
+    "notifications_outboxemail": 'INSERT INTO notifications_outboxemail ("to", template,'
+    " context, secret_provider, status, attempts, subject, last_error, created_at,"
+    " next_attempt_at, sent_at, message_id, sealed_secrets) VALUES ('x@example.com',"
+    " 'agents/request_received', '{}', '', 'pending', 0, '', '', now(), now(), NULL,"
+    " '<' || gen_random_uuid() || '@alta>', '') RETURNING id",
+    "agents_accessrequest": "INSERT INTO agents_accessrequest (email, status, created_at,"
+    " updated_at, decided_at, rejection_reason, decided_by_id, agent_id, role_id,"
+    " email_differs_from_saa) SELECT 'x@example.com', 'pending', now(), now(), NULL, '', NULL,"
+    " agent.id, role.id, false FROM agents_agent agent, agents_role role RETURNING id",
+}
+
+
+def previous_release() -> list[str]:
+    """Migrate to the previous release's state, insert as its code does, migrate to the latest
+    and insert again; the `language` each row got, or the error."""
+    from django.db import DatabaseError, connection, transaction
+    from django.db.migrations.executor import MigrationExecutor
+
+    MigrationExecutor(connection).migrate(PREVIOUS_RELEASE)
+    with connection.cursor() as cursor:
+        for statement in PREVIOUS_RELEASE_ROWS:
+            cursor.execute(statement)
+        for statement in PREVIOUS_RELEASE_INSERTS.values():
+            cursor.execute(statement)  # the statement fits the state it was written for
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    outcome = []
+    for table, statement in PREVIOUS_RELEASE_INSERTS.items():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(statement)
+                row = [cursor.fetchone()[0]]
+                # `table` is one of the two names above.
+                cursor.execute(f"SELECT language FROM {table} WHERE id = %s", row)  # noqa: S608
+                outcome.append(f"{table}: language {cursor.fetchone()[0]!r}")
+        except DatabaseError as error:
+            outcome.append(f"{table}: {str(error).splitlines()[0]}")
+    return outcome
+
+
+def rollback() -> list[str]:
+    """On a database a newer release migrated (one migration this code does not know), what
+    this release's pods run: wait-for-migrations' `migrate --check`, then the migrate Job's."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    executor.recorder.record_applied("notifications", "9999_of_the_next_release")
+    outcome = []
+    for command in (["migrate", "--check"], ["migrate_locked", "--noinput"]):
+        try:
+            call_command(*command, verbosity=0)
+            outcome.append(f"{' '.join(command)}: exit 0")
+        except SystemExit as exit:
+            outcome.append(f"{' '.join(command)}: exit {exit.code}")
+    return outcome
+
+
+@pytest.fixture
+def throwaway_database(services) -> Iterator[str]:
+    with fresh_database("alta_upgrade") as url:
+        yield url
+
+
+def run_here(command: str, database_url: str) -> object:
+    """Run `command` of this module in a Django process on `database_url`; what it printed."""
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "portal.settings"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.system.test_migrations_compat", command],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_every_migration_keeps_what_the_release_before_it_writes(throwaway_database):
+    problems = run_here("walk", throwaway_database)
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_previous_release_inserts_outbox_rows_and_requests_on_the_new_schema(
+    throwaway_database,
+):
+    assert run_here("previous-release", throwaway_database) == [
+        "notifications_outboxemail: language ''",
+        "agents_accessrequest: language ''",
+    ]
+
+
+def test_the_previous_image_starts_on_a_database_the_new_release_migrated(throwaway_database):
+    assert run_here("rollback", throwaway_database) == [
+        "migrate --check: exit 0",
+        "migrate_locked --noinput: exit 0",
+    ]
+
+
+if __name__ == "__main__":
+    import django
+
+    django.setup()
+    print(
+        json.dumps(
+            {"walk": walk, "previous-release": previous_release, "rollback": rollback}[
+                sys.argv[1]
+            ]()
+        )
+    )
