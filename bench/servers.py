@@ -25,6 +25,8 @@ def production_env(**variables: str) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",
+        # No SMTP provider: mail goes to the dev inbox or the bench's own sink.
+        "ALLOW_MAIL_CATCHER": "1",
         **variables,
     }
     env.pop("DJANGO_STATIC_MANIFEST", None)  # production's default: hashed, collected

@@ -8,4 +8,4 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         # Connects the lockout counter to django-axes' signal in every process, before any
         # login, not only once /metricas/ has been imported by the URLconf.
-        from . import metrics  # noqa: F401
+        from . import checks, metrics  # noqa: F401

@@ -1,7 +1,10 @@
 import os
+from contextvars import Token
 from typing import Any
 
 from celery import Celery, Task, signals
+
+from portal.logging import request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -27,3 +30,34 @@ def close_old_database_connections(sender: Task | None = None, **_: Any) -> None
     if sender is not None and sender.request.is_eager:  # run inside a caller's transaction
         return
     close_old_connections()
+
+
+# The header that carries the id of the request that queued a task, so the worker's lines
+# for that task (its email attempt) lead back to the request's.
+REQUEST_ID_HEADER = "request_id"
+_request_id_tokens: dict[str, Token[str]] = {}
+
+
+@signals.before_task_publish.connect
+def send_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """Adds the current request's id to the task's headers."""
+    current = request_id.get()
+    if current and headers is not None:
+        headers[REQUEST_ID_HEADER] = current
+
+
+@signals.task_prerun.connect
+def take_request_id(task_id: str = "", task: Task | None = None, **_: Any) -> None:
+    """In the worker: the task's lines carry the id its message brought (an eager task
+    already runs inside the request, with its id)."""
+    carried = getattr(task.request, REQUEST_ID_HEADER, None) if task is not None else None
+    if carried and isinstance(carried, str):
+        _request_id_tokens[task_id] = request_id.set(carried)
+
+
+@signals.task_postrun.connect
+def drop_request_id(task_id: str = "", **_: Any) -> None:
+    """The next task on this worker does not inherit the id."""
+    token = _request_id_tokens.pop(task_id, None)
+    if token is not None:
+        request_id.reset(token)

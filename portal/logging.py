@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import time
 import uuid
 from contextvars import ContextVar
@@ -36,6 +37,94 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", ""):
             record.request_id = request_id.get() or None
+        return True
+
+
+# PostgreSQL's DETAIL repeats the values a constraint refused, a person's email among them:
+# `Key (email)=(ana@…) already exists.`, `Failing row contains (7, ana@…, …).`
+_ROW_DETAIL = re.compile(r"(Failing row contains \().*(\))", re.M)
+_KEY_DETAIL = re.compile(r"(Key \((?:[^()]|\([^()]*\))*\)=\().*(\))", re.M)
+REDACTED = "***"  # ASCII: JSON lines would show "…" as \u2026
+
+
+def redact_database_details(text: str) -> str:
+    """`text` with the values of PostgreSQL's DETAIL lines replaced; constraint and column
+    names kept, so the line still says what was refused."""
+    if "Failing row" not in text and "Key (" not in text:  # every line passes here: be quick
+        return text
+    text = _ROW_DETAIL.sub(rf"\g<1>{REDACTED}\g<2>", text)
+    return _KEY_DETAIL.sub(rf"\g<1>{REDACTED}\g<2>", text)
+
+
+class PersonalDataFilter(logging.Filter):
+    """Redacts database error details in a record's message and in its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format is the formatter's to report
+            return True
+        redacted = redact_database_details(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        if record.exc_info and not record.exc_text:
+            # Formatted here, once: every formatter then prints the redacted text it finds.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            text = redact_database_details(record.exc_text)
+            if text != record.exc_text:
+                record.exc_text, record.exc_info = text, None
+        return True
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    """What a broker, cache or network outage raises (Python's, redis-py's and kombu's)."""
+    found: list[type[BaseException]] = [ConnectionError, TimeoutError, socket.gaierror]
+    try:
+        from kombu.exceptions import OperationalError
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - both come with Celery's Redis transport
+        return tuple(found)
+    return (*found, RedisConnectionError, RedisTimeoutError, OperationalError)
+
+
+def _outage(error: BaseException | None) -> BaseException | None:
+    """The connection error in `error`'s chain (itself, its cause or its context), if any."""
+    kinds = _connection_errors()
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, kinds):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
+class ConnectionErrorFilter(logging.Filter):
+    """A connection error's record becomes one short line, `<message> (Kind: text)`, without
+    its traceback: during an outage Celery and kombu log one per retry, 15 KB each."""
+
+    MESSAGE_CHARS = 200
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info:
+            return True
+        error = _outage(record.exc_info[1])
+        if error is None:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format is the formatter's to report
+            message = str(record.msg)
+        first_line = message.strip().split("\n", 1)[0][: self.MESSAGE_CHARS]
+        reason = (str(error).strip().split("\n", 1)[0] or "-")[: self.MESSAGE_CHARS]
+        # The error's text is often in the message already: then its kind is enough.
+        detail = (
+            type(error).__name__ if reason in first_line else f"{type(error).__name__}: {reason}"
+        )
+        record.msg = f"{first_line} ({detail})"
+        record.args, record.exc_info, record.exc_text, record.stack_info = (), None, None, None
         return True
 
 
@@ -74,11 +163,16 @@ class TextFormatter(logging.Formatter):
 
 def console_logging(log_format: str, *, root_level: str = "INFO") -> dict[str, Any]:
     """The dictConfig shared by Django (settings.LOGGING) and gunicorn (gunicorn.conf.py): one
-    stderr handler in `log_format` ("json" or "text") with the request id on every record."""
+    stderr handler in `log_format` ("json" or "text"), the request id on every record, no
+    personal data from database errors, one line per connection error."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "portal.logging.RequestIdFilter"}},
+        "filters": {
+            "request_id": {"()": "portal.logging.RequestIdFilter"},
+            "connection_errors": {"()": "portal.logging.ConnectionErrorFilter"},
+            "personal_data": {"()": "portal.logging.PersonalDataFilter"},
+        },
         "formatters": {
             "json": {"()": "portal.logging.JsonFormatter"},
             "text": {"()": "portal.logging.TextFormatter"},
@@ -87,7 +181,8 @@ def console_logging(log_format: str, *, root_level: str = "INFO") -> dict[str, A
             "console": {
                 "class": "logging.StreamHandler",
                 "formatter": log_format,
-                "filters": ["request_id"],
+                # In this order: an outage's traceback is dropped before any is redacted.
+                "filters": ["request_id", "connection_errors", "personal_data"],
                 "stream": "ext://sys.stderr",
             }
         },

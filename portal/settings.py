@@ -8,6 +8,7 @@ full mode (docker-compose.yml) sets DATABASE_URL, REDIS_URL and EMAIL_HOST.
 import os
 import secrets
 import shutil
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +18,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.checks import production_problems, url_password
 from portal.logging import console_logging
 from portal.ratelimit import RATE_LIMITS
 
@@ -69,6 +71,27 @@ PORTAL_BRAND = os.environ.get("PORTAL_BRAND", "MetLife")
 # our limits and django-axes alike.
 TRUSTED_PROXY_COUNT = env_count("TRUSTED_PROXY_COUNT", 0)
 # -------------------------------------------------------------------------------------------
+
+
+def _writable_var_dir() -> None:
+    """Stop with one line naming the folder when var/ cannot be written (read-only, full, or
+    a file in its place): otherwise the first write is a traceback, or a 500 on every page."""
+    try:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=VAR_DIR, prefix=".write-test-") as probe:
+            probe.write(b"x" * 4096)
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as error:
+        raise SystemExit(
+            f"Alta cannot write to its folder {VAR_DIR} ({error.strerror or error}): make it a "
+            "writable folder with free space, or point ALTA_VAR_DIR at one."
+        ) from None
+
+
+# The embedded mode keeps its database, key and mail under var/; production writes nothing.
+if DEBUG or DATABASE_URL.startswith(f"sqlite:///{VAR_DIR}"):
+    _writable_var_dir()
 
 
 def _secret_key() -> str:
@@ -466,6 +489,25 @@ PASSWORD_RESET_WARNING_DAYS = int(os.environ.get("PASSWORD_RESET_WARNING_DAYS", 
 PASSWORD_RESET_TIMEOUT = 24 * 60 * 60  # "¿Olvidaste tu contraseña?" links live one day
 # The portals whose accounts portal.accounts serves, one AccountConfig each.
 ACCOUNT_CONFIGS = ["agents.accounts.AGENTS", "registration.accounts.CLIENTS"]
+
+# A trial (compose with Mailpit, the suite's servers) may send production's mail to a catcher.
+ALLOW_MAIL_CATCHER = env_bool("ALLOW_MAIL_CATCHER", False)
+if not DEBUG:
+    # Values copied from our examples would start a portal anyone can sign cookies for, or
+    # read the metrics of, and a forgotten EMAIL_HOST would send every code to a catcher.
+    _problems = production_problems(
+        secret_key=SECRET_KEY,
+        metrics_token=METRICS_TOKEN,
+        url_passwords={
+            "DATABASE_URL": url_password(DATABASE_URL),
+            "REDIS_URL": url_password(REDIS_URL),
+        },
+        email_host=EMAIL_HOST,
+        email_port=EMAIL_PORT if EMAIL_HOST else 0,
+        allow_mail_catcher=ALLOW_MAIL_CATCHER,
+    )
+    if _problems:
+        raise ImproperlyConfigured(_problems[0][1])
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

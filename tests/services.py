@@ -168,6 +168,8 @@ class Services:
         os.environ.setdefault("DJANGO_SSL_REDIRECT", "0")
         # Pages are served from a checkout, with no collectstatic run (production's manifest).
         os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")
+        # Production settings without an SMTP provider: each test gives its own sink.
+        os.environ.setdefault("ALLOW_MAIL_CATCHER", "1")
         os.environ["ALTA_VAR_DIR"] = str(self.root / "var")
 
     def stop(self) -> None:

@@ -31,7 +31,7 @@ ADDRESS = "ana.secreta@ejemplo.test"
 def log_lines(settings):
     """The JSON lines the production handler writes (formatter and filter of LOGGING)."""
     assert settings.LOGGING["formatters"]["json"] == {"()": "portal.logging.JsonFormatter"}
-    assert settings.LOGGING["handlers"]["console"]["filters"] == ["request_id"]
+    assert settings.LOGGING["handlers"]["console"]["filters"][0] == "request_id"
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())

@@ -30,6 +30,7 @@ OPERATOR = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "alta.example.com",
     "POSTGRES_PASSWORD": secrets.token_hex(16),
+    "EMAIL_HOST": "smtp.proveedor.test",
 }
 INTERPOLATION = re.compile(r"\$\$|\$\{(\w+)(?:(:-|:\?)([^}]*))?\}")
 
@@ -258,6 +259,44 @@ def test_worker_and_beat_commands_stay_up_and_pass_their_healthchecks(
             process.terminate()
             process.wait(20)
             log.close()
+
+
+def test_a_trial_with_mailpit_must_say_so(tmp_path):
+    trial = {**OPERATOR, "EMAIL_HOST": "mailpit", "EMAIL_PORT": "1025", "EMAIL_USE_TLS": "0"}
+    env = {k: str(v) for k, v in compose(trial)["services"]["web"]["environment"].items()}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'trial.sqlite3'}"  # not opened by `check`
+    refused = manage("check", env=fresh_env(tmp_path, **env))
+    assert refused.returncode != 0
+    assert "EMAIL_HOST=mailpit:1025 is a mail catcher" in refused.stderr.strip().splitlines()[-1]
+    allowed = {**env, "ALLOW_MAIL_CATCHER": "1"}
+    started = manage("check", env=fresh_env(tmp_path, **allowed))
+    assert started.returncode == 0, started.stderr
+
+
+def test_every_long_running_service_has_cpu_and_memory_limits():
+    for name, service in compose(OPERATOR)["services"].items():
+        limits = service.get("deploy", {}).get("resources", {}).get("limits", {})
+        assert float(limits.get("cpus", 0)) > 0, name
+        assert re.fullmatch(r"\d+[MG]", limits.get("memory", "")), name
+    # Two gunicorn workers of about 105 MiB each (docs/benchmarks.md) and their master.
+    web = compose(OPERATOR)["services"]["web"]["deploy"]["resources"]["limits"]["memory"]
+    assert int(web.rstrip("M")) >= 3 * 105
+
+
+def test_the_guide_states_the_process_counts_the_files_run():
+    """docs/deploy.md's per-replica figures (connections, capacity) hold for compose and the
+    Kubernetes manifests alike."""
+    services = compose(OPERATOR)["services"]
+    web = services["web"]["command"]
+    assert web[web.index("--workers") + 1] == "2"
+    assert "--concurrency=2" in services["worker"]["command"]
+    k8s = (ROOT / "deploy/k8s/base/web.yaml").read_text()
+    assert "--workers=2" in k8s
+    assert "--concurrency=2" in (ROOT / "deploy/k8s/base/worker.yaml").read_text()
+    guide = " ".join((ROOT / "docs/deploy.md").read_text().split())
+    assert "one web replica (gunicorn, 2 sync workers)" in guide
+    assert "Each web replica keeps up to 2 PostgreSQL connections" in guide
+    assert "each worker replica up to 2" in guide
 
 
 def test_the_image_leaves_out_the_virtualenv_var_and_git():

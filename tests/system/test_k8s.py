@@ -125,7 +125,7 @@ def test_every_base_document_is_a_valid_kubernetes_object():
     docs = [*base_documents(), secret_template()]
     kinds = {doc["kind"] for doc in docs}
     assert {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Job",
-            "ConfigMap", "Secret", "Ingress"} <= kinds  # fmt: skip
+            "ConfigMap", "Secret", "Ingress", "NetworkPolicy"} <= kinds  # fmt: skip
     assert validation_errors(docs) == []
 
 
@@ -295,5 +295,82 @@ def test_postgres_and_redis_are_named_external_services(production):
         service = the(production, "Service", name)[0]
         assert service["spec"]["type"] == "ExternalName"
     config = the(production, "ConfigMap", "alta-config")[0]["data"]
-    assert urlsplit(config["REDIS_URL"]).hostname == "redis"
     assert config["TRUSTED_PROXY_COUNT"] == "1"  # the ingress controller
+    # A managed Redis takes TLS and a password: its URL is a secret, never in the ConfigMap.
+    assert "REDIS_URL" not in config
+    redis = urlsplit(secret_template()["stringData"]["REDIS_URL"])
+    assert (redis.scheme, redis.hostname, redis.password) == ("rediss", "redis", PLACEHOLDER)
+
+
+def manifest_env(tmp_path: Path, production: list[Document], **secrets: str) -> dict[str, str]:
+    """A pod's environment as the manifests give it: the ConfigMap, then the Secret."""
+    config = the(production, "ConfigMap", "alta-config")[0]["data"]
+    return fresh_env(tmp_path, **{**config, **secret_template()["stringData"], **secrets})
+
+
+def test_the_secret_templates_placeholders_cannot_start_the_app(production, tmp_path):
+    result = manage("check", env=manifest_env(tmp_path, production))
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr  # Django's; the operator reads its last line
+    assert result.stderr.strip().splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: DJANGO_SECRET_KEY is a placeholder or "
+        "an example value: give it a random value of 50+ characters, the same for web, "
+        "worker and beat (docs/deploy.md)."
+    )
+    # The other placeholders are refused on their own too, once the key is real.
+    key = secrets.token_urlsafe(50)
+    metrics = manage("check", env=manifest_env(tmp_path, production, DJANGO_SECRET_KEY=key))
+    assert "METRICS_TOKEN is a placeholder" in metrics.stderr.strip().splitlines()[-1]
+
+
+def test_the_cache_keeps_the_managed_redis_scheme_and_password(production, tmp_path):
+    password = secrets.token_urlsafe(16)
+    filled = {
+        name: value.replace(PLACEHOLDER, password if "://" in value else secrets.token_urlsafe(50))
+        for name, value in secret_template()["stringData"].items()
+    }
+    show = (
+        "from django.conf import settings as s; "
+        "print(s.CELERY_BROKER_URL); print(s.CACHES['default']['LOCATION'])"
+    )
+    result = manage("shell", "-c", show, env=manifest_env(tmp_path, production, **filled))
+    assert result.returncode == 0, result.stderr
+    broker, cache = result.stdout.split()[-2:]
+    assert broker == f"rediss://:{password}@redis:6380/0"
+    assert cache.startswith(f"rediss://:{password}@redis:6380/1")
+
+
+def network_policies_of(production: list[Document], component: str) -> list[Document]:
+    """The NetworkPolicies whose pod selector takes `component`'s pods."""
+    workload = the(production, "Job")[0] if component == "migrate" else None
+    labels = (workload or deployment(production, component))["spec"]["template"]["metadata"][
+        "labels"
+    ]
+
+    def selects(selector: Document) -> bool:
+        matched = selector.get("matchLabels", {}).items() <= labels.items()
+        for rule in selector.get("matchExpressions", []):
+            assert rule["operator"] == "In", rule
+            matched = matched and labels.get(rule["key"]) in rule["values"]
+        return matched
+
+    return [p for p in the(production, "NetworkPolicy") if selects(p["spec"]["podSelector"])]
+
+
+def test_only_the_ingress_controllers_namespace_reaches_web(production):
+    (policy,) = network_policies_of(production, "web")
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    (rule,) = policy["spec"]["ingress"]
+    # A namespace selector alone: any pod of that namespace, no pod of another.
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+    ]
+    web = deployment(production, "web")["spec"]["template"]["spec"]["containers"][0]
+    assert rule["ports"] == [{"protocol": "TCP", "port": web["ports"][0]["containerPort"]}]
+
+
+def test_nothing_may_connect_to_worker_beat_or_migrate(production):
+    for component in ("worker", "beat", "migrate"):
+        (policy,) = network_policies_of(production, component)
+        assert policy["spec"]["policyTypes"] == ["Ingress"], component
+        assert not policy["spec"].get("ingress"), component  # no rule: every connection denied

@@ -1,0 +1,115 @@
+"""What production refuses to start with (portal/settings.py) and `check --deploy` reports
+where the settings did start (DEBUG on): placeholder secrets and mail sent to a catcher."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import checks
+
+# The placeholders and example values our own files show (secret.yaml, docs/deploy.md,
+# README.md, docker-compose.yml): copied as they are, they would start a guessable portal.
+_PLACEHOLDER_WORDS = ("replace-me", "replace_me", "replaceme", "change-me", "changeme", "change_me")
+_EXAMPLE_VALUES = {
+    "secret", "password", "token", "none", "null", "todo", "xxx", "random",
+    "the-provider-password",
+}  # fmt: skip
+# Mail catchers keep every message for whoever opens their page: none of them delivers.
+_CATCHER_HOSTS = ("mailpit", "mailhog", "smtp4dev", "mailcatcher", "maildev", "mailtrap")
+_CATCHER_PORT = 1025  # the catchers' usual SMTP port; on loopback nothing else listens there
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether a secret's value is a placeholder, empty-looking or one of our examples."""
+    word = value.strip().strip("\"'").strip().lower()
+    if not word or (word.startswith("<") and word.endswith(">")):
+        return True
+    return word in _EXAMPLE_VALUES or any(part in word for part in _PLACEHOLDER_WORDS)
+
+
+def is_mail_catcher(host: str, port: int) -> bool:
+    """Whether EMAIL_HOST:EMAIL_PORT is a catcher (Mailpit, MailHog…), not a real server."""
+    name = host.strip().lower()
+    if any(name == catcher or name.startswith(f"{catcher}.") for catcher in _CATCHER_HOSTS):
+        return True
+    return name in _LOOPBACK and port == _CATCHER_PORT
+
+
+def production_problems(
+    *,
+    secret_key: str,
+    metrics_token: str,
+    url_passwords: dict[str, str],
+    email_host: str,
+    email_port: int,
+    allow_mail_catcher: bool,
+) -> list[tuple[str, str]]:
+    """(check id, one line) per reason these values must not serve the public (empty: none)."""
+    problems = []
+    if is_placeholder(secret_key):
+        problems.append(
+            (
+                "alta.W001",
+                "DJANGO_SECRET_KEY is a placeholder or an example value: give it a random value of "
+                "50+ characters, the same for web, worker and beat (docs/deploy.md).",
+            )
+        )
+    # Unset is allowed: /metricas/ is then a 404; a placeholder would open it to anyone.
+    if metrics_token and is_placeholder(metrics_token):
+        problems.append(
+            (
+                "alta.W002",
+                "METRICS_TOKEN is a placeholder or an example value: give it a random value, or "
+                "leave it unset to turn /metricas/ off.",
+            )
+        )
+    for name, password in url_passwords.items():
+        if password and any(part in password.lower() for part in _PLACEHOLDER_WORDS):
+            problems.append(("alta.W003", f"{name} carries a placeholder password."))
+    if not allow_mail_catcher:
+        if not email_host:
+            problems.append(
+                (
+                    "alta.W004",
+                    "EMAIL_HOST is not set: with DJANGO_DEBUG off give your SMTP provider's host "
+                    "(ALLOW_MAIL_CATCHER=1 only for a trial with a mail catcher).",
+                )
+            )
+        elif is_mail_catcher(email_host, email_port):
+            problems.append(
+                (
+                    "alta.W005",
+                    f"EMAIL_HOST={email_host}:{email_port} is a mail catcher, which delivers "
+                    "nothing: give your SMTP provider's host (ALLOW_MAIL_CATCHER=1 for a trial).",
+                )
+            )
+    return problems
+
+
+def url_password(url: str) -> str:
+    """The password in a DATABASE_URL or REDIS_URL ("" when none or unreadable)."""
+    try:
+        return urlsplit(url).password or ""
+    except ValueError:
+        return ""
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_production_values(**_: Any) -> list[checks.CheckMessage]:
+    """`check --deploy`: what a production start would refuse, reported where DEBUG let the
+    settings load."""
+    problems = production_problems(
+        secret_key=settings.SECRET_KEY,
+        metrics_token=settings.METRICS_TOKEN,
+        url_passwords={
+            "DATABASE_URL": url_password(settings.DATABASE_URL),
+            "REDIS_URL": url_password(settings.REDIS_URL),
+        },
+        email_host=settings.EMAIL_HOST,
+        email_port=int(settings.EMAIL_PORT),
+        allow_mail_catcher=settings.ALLOW_MAIL_CATCHER,
+    )
+    return [checks.Warning(problem, id=check_id) for check_id, problem in problems]
