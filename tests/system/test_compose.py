@@ -307,3 +307,18 @@ def test_the_image_leaves_out_the_virtualenv_var_and_git():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.M)  # not root
     assert "collectstatic" in dockerfile
+
+
+def test_the_images_collectstatic_step_loads_the_settings_it_is_given(tmp_path):
+    """The Dockerfile's `collectstatic` runs with DEBUG off and only the values on its RUN
+    line: a production refusal that needs a runtime value (EMAIL_HOST) would fail the build."""
+    dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    run = next(line for line in dockerfile.splitlines() if "collectstatic" in line)
+    words = shlex.split(run.removeprefix("RUN").split("&&")[0])
+    given = dict(word.split("=", 1) for word in words[: words.index("python")])
+    assert given["DJANGO_DEBUG"] == "0"
+    given["DATABASE_URL"] = f"sqlite:///{tmp_path / 'build.sqlite3'}"
+    # Nothing of the suite's own environment helps (it allows a catcher for its SMTP sink).
+    env = fresh_env(tmp_path, **{"ALLOW_MAIL_CATCHER": "", **given})
+    built = manage("collectstatic", "--noinput", "--dry-run", env=env)
+    assert built.returncode == 0, built.stderr
