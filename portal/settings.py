@@ -8,6 +8,7 @@ full mode (docker-compose.yml) sets DATABASE_URL, REDIS_URL and EMAIL_HOST.
 import os
 import secrets
 import shutil
+import ssl
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -375,6 +376,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # A publish that fails is not retried in the request: the outbox row stays pending and
 # beat's `send_pending` queues it again (each retry would cost another timeout).
 CELERY_TASK_PUBLISH_RETRY = False
+# kombu takes rediss:// without TLS options as "accept any certificate" (CERT_NONE): the
+# broker's password would go to whoever answers for the host. The cache's redis-py checks it.
+if urlsplit(CELERY_BROKER_URL).scheme == "rediss":
+    CELERY_BROKER_USE_SSL = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE

@@ -340,6 +340,24 @@ def test_the_cache_keeps_the_managed_redis_scheme_and_password(production, tmp_p
     assert cache.startswith(f"rediss://:{password}@redis:6380/1")
 
 
+def test_the_broker_checks_the_managed_redis_certificate(production, tmp_path):
+    """kombu takes a rediss:// URL with no TLS options as CERT_NONE (a warning, then any
+    certificate): the broker's password would go to whoever answers for the host."""
+    filled = {
+        name: value.replace(PLACEHOLDER, secrets.token_urlsafe(50))
+        for name, value in secret_template()["stringData"].items()
+    }
+    show = (
+        "import ssl; from portal.celery import app; "
+        "tls = app.connection_for_write().ssl; "
+        "print(isinstance(tls, dict) and tls.get('ssl_cert_reqs') == ssl.CERT_REQUIRED)"
+    )
+    result = manage("shell", "-c", show, env=manifest_env(tmp_path, production, **filled))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "True", result.stdout + result.stderr
+    assert "insecure SSL" not in result.stderr
+
+
 def network_policies_of(production: list[Document], component: str) -> list[Document]:
     """The NetworkPolicies whose pod selector takes `component`'s pods."""
     workload = the(production, "Job")[0] if component == "migrate" else None
