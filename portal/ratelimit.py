@@ -128,14 +128,24 @@ def exceeded(action: str, **keys: str) -> bool:
 def _hit(cache: BaseCache, cache_key: str, window: int) -> int:
     if not isinstance(cache, DatabaseCache):
         return _add_or_incr(cache, cache_key, window)
-    # The database cache's incr is a read then a write: two attempts at once would both
-    # write n + 1, so each count is taken under a lock on its key, held until commit.
+    # Not the database cache's incr: a read then a write (two attempts at once would both
+    # write n + 1), which also resets the entry to the cache's default timeout (300 s), so an
+    # hour's count would start again 5 minutes after the last attempt. Each count is taken
+    # under a lock on its key, held until commit, and the window's end is kept beside it.
     with transaction.atomic():
         if connection.vendor == "postgresql":
             lock = int(hashlib.sha256(cache_key.encode()).hexdigest()[:15], 16)
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
-        return _add_or_incr(cache, cache_key, window)
+        end_key = f"{cache_key}:end"
+        found = cache.get_many([cache_key, end_key])
+        now = time.time()
+        if cache_key not in found or found.get(end_key, now + window) <= now:
+            hits, end = 1, now + window
+        else:
+            hits, end = int(found[cache_key]) + 1, found.get(end_key, now + window)
+        cache.set_many({cache_key: hits, end_key: end}, end - now)
+        return hits
 
 
 def _add_or_incr(cache: BaseCache, cache_key: str, window: int) -> int:

@@ -12,8 +12,9 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connections
+from django.db import connection, connections
 from django.test import override_settings
+from django.utils import timezone
 
 from agents.models import Role
 from notifications import services as outbox
@@ -181,6 +182,27 @@ def test_stopped_redis_concurrent_attempts_are_each_counted_in_the_database(
     outcomes = run_together([lambda: ratelimit.consume("code_mail", ip="10.0.0.2")] * 12)
     assert outcomes == [True] * 12
     assert ratelimit.count("code_mail", ip="10.0.0.2") == 12, "concurrent attempts lost"
+
+
+@pytest.mark.django_db
+def test_stopped_redis_a_count_in_the_database_lasts_its_whole_window(
+    stopped_redis, fallback_cache
+):
+    """The second attempt must not shorten the hour: Django's DatabaseCache.incr rewrites an
+    entry with the cache's default timeout (300 s), and the limit would start again five
+    minutes after the last attempt."""
+    for _ in range(3):
+        ratelimit.consume("code_mail", ip="10.0.0.3")
+    key = ratelimit._cache_key("code_mail", "ip", "10.0.0.3")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT expires FROM alta_cache WHERE cache_key = %s",
+            [fallback_cache.make_and_validate_key(key)],
+        )
+        (expires,) = cursor.fetchone()
+    left = (expires - timezone.now()).total_seconds()
+    assert ratelimit.HOUR - 60 < left <= ratelimit.HOUR, f"the count expires in {left:.0f} s"
+    assert ratelimit.count("code_mail", ip="10.0.0.3") == 3
 
 
 @pytest.mark.django_db
