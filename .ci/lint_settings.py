@@ -21,9 +21,5 @@ MIGRATION_LINTER_OPTIONS = {
         # release since sets them; message_id is unique, so no database default can stand in.
         "0002_message_id_sealed_secrets",
         "0006_email_differs_from_saa",
-        # Released before the linter: `language` NOT NULL without a database default broke the
-        # previous release's pods; 0005 and 0012 (which pass) give it db_default ''.
-        "0004_outboxemail_language",
-        "0011_accessrequest_language",
     ],
 }

@@ -9,10 +9,13 @@ class Migration(migrations.Migration):
         ('agents', '0010_spanish_verbose_names'),
     ]
 
+    # db_default added after release (agents 0012 gives it to databases that already ran this):
+    # a database migrated from before this migration has no moment, between this and
+    # agents 0012, in which the previous release's INSERTs (without the column) fail.
     operations = [
         migrations.AddField(
             model_name='accessrequest',
             name='language',
-            field=models.CharField(blank=True, default='', max_length=16, verbose_name='idioma'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=16, verbose_name='idioma'),
         ),
     ]

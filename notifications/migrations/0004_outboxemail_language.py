@@ -9,10 +9,13 @@ class Migration(migrations.Migration):
         ('notifications', '0003_spanish_verbose_names'),
     ]
 
+    # db_default added after release (notifications 0005 gives it to databases that already ran this):
+    # a database migrated from before this migration has no moment, between this and
+    # notifications 0005, in which the previous release's INSERTs (without the column) fail.
     operations = [
         migrations.AddField(
             model_name='outboxemail',
             name='language',
-            field=models.CharField(blank=True, default='', max_length=16, verbose_name='idioma'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=16, verbose_name='idioma'),
         ),
     ]

@@ -24,11 +24,11 @@ from tests.helpers import fresh_database
 ROOT = Path(__file__).resolve().parents[2]
 
 # Migrations released before this check that the code of the release before them could not
-# survive, and the migration that made the schema safe again (checked to have done so).
-FIXED_LATER = {
-    "notifications 0004_outboxemail_language": "notifications 0005_language_db_default",
-    "agents 0011_accessrequest_language": "agents 0012_language_db_default",
-}
+# survive, and the migration that made the schema safe again (checked to have done so). None
+# left: notifications 0004 and agents 0011 (`language` NOT NULL without a default) were given
+# the db_default that 0005 and 0012 add, since between the two the previous release's
+# INSERTs failed (seen by make bench-fleet from 78258d9: one 500 during the migrate).
+FIXED_LATER: dict[str, str] = {}
 # The same, with no fix needed, and why.
 RELEASED_EXCEPTIONS = {
     # message_id is unique, so no constant database default can stand in for the Python one.
