@@ -109,6 +109,7 @@ bench-web: install system-deps
 # Figures, not pass/fail (about 5 minutes): the fleet's faults as an operator tries them. Three
 # gunicorn processes under load while Redis is hung (SIGSTOP) 60 s, killed and back; then the
 # previous release serving while the new migrations run (FROM=<commit> picks the release).
+# Writes its sections of docs/benchmarks.md.
 bench-fleet: install system-deps
 	$(BIN)/python bench/fleet.py
 

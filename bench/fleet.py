@@ -12,10 +12,10 @@ beat (retries and beat scaled down to seconds):
   and copies delivered twice.
 - `upgrade`: the previous release (a commit, `git archive`d into a folder) migrated and
   serving under the same load; the new release's migrations run while it serves; its
-  answers before, during and after. By default the previous release is the parent of the
-  newest commit that added a migration; `FROM=<commit>` picks another.
+  answers before, during and after. By default the previous release is the newest commit
+  whose migrations differ from this one's; `FROM=<commit>` picks another.
 
-Figures, not pass/fail: printed as Markdown tables.
+Figures, not pass/fail: printed, and written to docs/benchmarks.md (sections of their own).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from bench import servers  # noqa: E402
+from bench import sections, servers  # noqa: E402
 from bench.report import percentile  # noqa: E402
 from tests.helpers import SmtpSink  # noqa: E402
 from tests.services import Services, free_port, stop_processes, wait_for_port  # noqa: E402
@@ -250,7 +251,7 @@ def phase_table(recorder: Recorder, phases: list[str]) -> str:
     return "\n".join(lines)
 
 
-def redis_trial() -> None:
+def redis_trial() -> str:
     stack = Stack()
     recorder = Recorder()
     try:
@@ -284,31 +285,46 @@ def redis_trial() -> None:
         settle(stack, recorder, "fleet")
         expected = sum(1 for s in recorder.posts if s.status == "302")
         delivered, copies = stack.delivered("fleet")
-        print("\n### Redis hung, killed and back (3 web processes, 1 worker with beat)\n")
-        print(phase_table(recorder, [name for name, _, _ in phases]))
-        print(f"\nEmails: {expected} requests answered 302, {delivered} delivered, "
-              f"{copies} copies delivered twice.")  # fmt: skip
         errors = [line for line in stack.log.read_text(errors="replace").splitlines()
                   if '"level": "ERROR"' in line or " ERROR " in line]  # fmt: skip
         longest = max((len(line) for line in errors), default=0)
-        print(f"ERROR lines in the processes' logs: {len(errors)}, the longest {longest} bytes.")
+        return "\n".join([
+            "### Redis hung, killed and back (3 web processes, 1 worker with beat)",
+            "",
+            f"Written by `make bench-fleet` on {today()}. A steady load of POSTs to "
+            f"`{RESET_PATH}` ({POSTERS} at a time), each queueing an email; the probes once a "
+            "second with a 10 s timeout, as a kubelet would.",
+            "",
+            phase_table(recorder, [name for name, _, _ in phases]),
+            "",
+            f"Emails: {expected} requests answered 302, {delivered} delivered, {copies} "
+            f"copies delivered twice. ERROR lines in the processes' logs: {len(errors)}, the "
+            f"longest {longest} bytes.",
+        ])  # fmt: skip
     finally:
         recorder.stop.set()
         stack.close()
 
 
 def previous_release() -> str:
-    """FROM, or the parent of the newest commit that added a migration."""
+    """FROM, or the newest commit whose migrations differ from this one's: the release the
+    newest migrations upgrade from."""
     if os.environ.get("FROM"):
         return os.environ["FROM"]
-    newest = subprocess.run(  # noqa: S603 - our own command line
-        ["git", "log", "-1", "--diff-filter=A", "--format=%H", "--", "*/migrations/0*.py"],
+    commits = subprocess.run(  # noqa: S603 - our own command line
+        ["git", "log", "--first-parent", "--format=%H", "-200"],
         cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    return f"{newest}^"
+    ).stdout.split()  # fmt: skip
+    for commit in commits[1:]:
+        same = subprocess.run(  # noqa: S603 - our own command line
+            ["git", "diff", "--quiet", commit, "HEAD", "--", "*/migrations/"], cwd=ROOT
+        )  # fmt: skip
+        if same.returncode != 0:
+            return commit
+    raise SystemExit("No earlier commit with other migrations: set FROM=<commit>.")
 
 
-def upgrade_trial() -> None:
+def upgrade_trial() -> str:
     stack = Stack()
     recorder = Recorder()
     previous = previous_release()
@@ -340,24 +356,36 @@ def upgrade_trial() -> None:
         settle(stack, recorder, "upgrade")
         expected = sum(1 for s in recorder.posts if s.status == "302")
         delivered, copies = stack.delivered("upgrade")
-        print(f"\n### Upgrade while the previous release serves (from `{label}`)\n")
-        print(phase_table(recorder, ["previous release, its schema",
-                                     "new release's migrate running",
-                                     "previous release, new schema"]))  # fmt: skip
-        print(
-            f"\nThe new migrations took {migrate_seconds:.1f} s. Emails: {expected} requests "
-            f"answered 302, {delivered} delivered, {copies} copies delivered twice."
-        )
+        phases = ["previous release, its schema", "new release's migrate running",
+                  "previous release, new schema"]  # fmt: skip
+        return "\n".join([
+            f"### Upgrade while the previous release serves (from `{label}`)",
+            "",
+            f"Written by `make bench-fleet` on {today()}. The previous release's gunicorn "
+            "(2 processes) and worker serve the same load while `migrate_locked` of this "
+            "release runs.",
+            "",
+            phase_table(recorder, phases),
+            "",
+            f"The new migrations took {migrate_seconds:.1f} s. Emails: {expected} requests "
+            f"answered 302, {delivered} delivered, {copies} copies delivered twice.",
+        ])  # fmt: skip
     finally:
         recorder.stop.set()
         stack.close()
-        subprocess.run(["rm", "-rf", str(folder)], check=False)  # noqa: S603, S607
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def today() -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
 
 def main() -> None:
     trials = sys.argv[1:] or ["redis", "upgrade"]
     for trial in trials:
-        {"redis": redis_trial, "upgrade": upgrade_trial}[trial]()
+        text = {"redis": redis_trial, "upgrade": upgrade_trial}[trial]()
+        print("\n" + text)
+        sections.write_section(f"fleet-{trial}", text)
 
 
 if __name__ == "__main__":
