@@ -289,7 +289,7 @@ def redis_trial() -> str:
                   if '"level": "ERROR"' in line or " ERROR " in line]  # fmt: skip
         longest = max((len(line) for line in errors), default=0)
         return "\n".join([
-            "### Redis hung, killed and back (3 web processes, 1 worker with beat)",
+            "## Fleet: Redis hung, killed and back (3 web processes, 1 worker with beat)",
             "",
             f"Written by `make bench-fleet` on {today()}. A steady load of POSTs to "
             f"`{RESET_PATH}` ({POSTERS} at a time), each queueing an email; the probes once a "
@@ -359,7 +359,7 @@ def upgrade_trial() -> str:
         phases = ["previous release, its schema", "new release's migrate running",
                   "previous release, new schema"]  # fmt: skip
         return "\n".join([
-            f"### Upgrade while the previous release serves (from `{label}`)",
+            f"## Fleet: upgrade while the previous release serves (from `{label}`)",
             "",
             f"Written by `make bench-fleet` on {today()}. The previous release's gunicorn "
             "(2 processes) and worker serve the same load while `migrate_locked` of this "
