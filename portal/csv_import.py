@@ -53,7 +53,7 @@ def read_csv_file(
     with the reason: unreadable file, bad encoding or CSV, or the bad lines."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as stream:
-            if progress is None:
+            if progress is None or not progress.shown:  # no bar: no second read to count
                 return reader(stream)
             progress.start("comprobadas", count_lines(path))
             return reader(_counted(stream, progress))
@@ -99,6 +99,11 @@ class ImportProgress:
                 console=Console(file=terminal),
                 transient=False,
             )
+
+    @property
+    def shown(self) -> bool:
+        """Whether there is a bar to draw (a terminal)."""
+        return self.bar is not None
 
     def __enter__(self) -> ImportProgress:
         if self.bar is not None:
