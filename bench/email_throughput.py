@@ -172,7 +172,7 @@ def _request_times(
 ) -> dict[str, float]:
     """Response times of the password-reset POST, each from an address and for an email of
     its own (the limits: 20/h per address, 3/h per email), with a fast then a slow sink."""
-    cookie, token = _csrf(port)
+    cookie, token = reset_form_csrf(port)
     marker = f"-r-{tag}@"
     sequence = iter(range(10_000))
 
@@ -219,7 +219,7 @@ def _request_times(
     return figures
 
 
-def _csrf(port: int) -> tuple[str, str]:
+def reset_form_csrf(port: int) -> tuple[str, str]:
     """The CSRF cookie and the form's token from one GET of the reset page."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("GET", RESET_PATH, headers={"Host": "127.0.0.1", "Accept-Language": "es-MX"})

@@ -38,11 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 from bench import sections, servers  # noqa: E402
+from bench.email_throughput import RESET_PATH, reset_form_csrf  # noqa: E402
 from bench.report import percentile  # noqa: E402
 from tests.helpers import SmtpSink  # noqa: E402
 from tests.services import Services, free_port, stop_processes, wait_for_port  # noqa: E402
 
-RESET_PATH = "/agentes/contrasena/olvide/"
 SCALED = {
     "OUTBOX_RETRY_BASE_SECONDS": "1",
     "OUTBOX_RETRY_MAX_SECONDS": "4",
@@ -86,19 +86,9 @@ def _request(port: int, method: str, path: str, *, body: str = "", headers: dict
     return status, (time.monotonic() - started) * 1000, text
 
 
-def _csrf(port: int) -> str:
-    """A form token of the reset page; Django also takes it as the cookie's value (it unmasks
-    a 64-character cookie), so one value serves both."""
-    status, _, page = _request(port, "GET", RESET_PATH, headers={"Accept-Language": "es-MX"})
-    assert status == "200", f"{RESET_PATH} answered {status}"
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    assert token
-    return token.group(1)
-
-
 def load(port: int, recorder: Recorder, tag: str) -> None:
     """POSTERS threads posting the reset form until told to stop."""
-    token = _csrf(port)
+    cookie, token = reset_form_csrf(port)
     numbers = iter(range(1_000_000))
     lock = threading.Lock()
 
@@ -112,7 +102,7 @@ def load(port: int, recorder: Recorder, tag: str) -> None:
                 body=f"csrfmiddlewaretoken={token}&email={n}-{tag}%40ejemplo.test",
                 headers={
                     "Content-Type": "application/x-www-form-urlencoded",
-                    "Cookie": f"csrftoken={token}",
+                    "Cookie": f"csrftoken={cookie}",
                     "X-Forwarded-For": f"10.{n // 250 % 250}.{n % 250}.7",
                     "Accept-Language": "es-MX",
                 },
@@ -217,12 +207,19 @@ def run_load(port: int, recorder: Recorder, tag: str) -> list[threading.Thread]:
     return threads
 
 
-def settle(stack: Stack, recorder: Recorder, tag: str, timeout: float = 180) -> None:
-    """Wait until every request that answered 302 has its email out (or `timeout`)."""
+def finish(stack: Stack, recorder: Recorder, threads: list[threading.Thread], tag: str) -> str:
+    """Stop the load, wait until every request that answered 302 has its email out (at most
+    three minutes), and say how many were delivered and how many twice."""
+    recorder.stop.set()
+    for thread in threads:
+        thread.join(90)
     expected = sum(1 for s in recorder.posts if s.status == "302")
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + 180
     while stack.delivered(tag)[0] < expected and time.monotonic() < deadline:
         time.sleep(0.5)
+    delivered, copies = stack.delivered(tag)
+    return (f"Emails: {expected} requests answered 302, {delivered} delivered, {copies} "
+            "copies delivered twice.")  # fmt: skip
 
 
 def phase_table(recorder: Recorder, phases: list[str]) -> str:
@@ -279,12 +276,7 @@ def redis_trial() -> str:
             recorder.phase = name
             print(f"… {name}", file=sys.stderr)
             time.sleep(seconds)  # the phase's duration, not a wait for an outcome
-        recorder.stop.set()
-        for thread in threads:
-            thread.join(90)
-        settle(stack, recorder, "fleet")
-        expected = sum(1 for s in recorder.posts if s.status == "302")
-        delivered, copies = stack.delivered("fleet")
+        emails = finish(stack, recorder, threads, "fleet")
         errors = [line for line in stack.log.read_text(errors="replace").splitlines()
                   if '"level": "ERROR"' in line or " ERROR " in line]  # fmt: skip
         longest = max((len(line) for line in errors), default=0)
@@ -297,8 +289,7 @@ def redis_trial() -> str:
             "",
             phase_table(recorder, [name for name, _, _ in phases]),
             "",
-            f"Emails: {expected} requests answered 302, {delivered} delivered, {copies} "
-            f"copies delivered twice. ERROR lines in the processes' logs: {len(errors)}, the "
+            f"{emails} ERROR lines in the processes' logs: {len(errors)}, the "
             f"longest {longest} bytes.",
         ])  # fmt: skip
     finally:
@@ -350,12 +341,7 @@ def upgrade_trial() -> str:
         migrate_seconds = time.monotonic() - started
         recorder.phase = "previous release, new schema"
         time.sleep(20)
-        recorder.stop.set()
-        for thread in threads:
-            thread.join(90)
-        settle(stack, recorder, "upgrade")
-        expected = sum(1 for s in recorder.posts if s.status == "302")
-        delivered, copies = stack.delivered("upgrade")
+        emails = finish(stack, recorder, threads, "upgrade")
         phases = ["previous release, its schema", "new release's migrate running",
                   "previous release, new schema"]  # fmt: skip
         return "\n".join([
@@ -367,8 +353,7 @@ def upgrade_trial() -> str:
             "",
             phase_table(recorder, phases),
             "",
-            f"The new migrations took {migrate_seconds:.1f} s. Emails: {expected} requests "
-            f"answered 302, {delivered} delivered, {copies} copies delivered twice.",
+            f"The new migrations took {migrate_seconds:.1f} s. {emails}",
         ])  # fmt: skip
     finally:
         recorder.stop.set()
