@@ -15,9 +15,10 @@ RUN pybabel -q compile -d locale -D django
 # Static files collected at build time, hashed (cacheable for ever) and gzipped (WhiteNoise's
 # CompressedManifestStaticFilesStorage, DJANGO_STATIC_MANIFEST's production default). The
 # values here only let the settings load: nothing at build time uses a database or a key,
-# nor sends mail (ALLOW_MAIL_CATCHER=1: no EMAIL_HOST, which production requires, here).
+# nor sends mail (ALLOW_MAIL_CATCHER=1: no EMAIL_HOST, which production requires, here), nor
+# builds a link (PORTAL_BASE_URL, required too, is the running container's).
 RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=build \
-    ALLOW_MAIL_CATCHER=1 DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    PORTAL_BASE_URL=https://build ALLOW_MAIL_CATCHER=1 DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     python manage.py collectstatic --noinput \
     && rm -f /tmp/build.sqlite3
 # Not root: the code and static files stay root's and read-only to the app; only var/ is its.

@@ -26,6 +26,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from portal.links import email_base_url
+
 from . import services
 from .models import AccessRequest, Agent, Announcement, Channel, Decision, Promotoria, Role
 
@@ -252,7 +254,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
 
     @admin.action(description=_("Aprobar solicitudes seleccionadas"), permissions=["review"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[AccessRequest]) -> None:
-        base_url = request.build_absolute_uri("/")
+        base_url = email_base_url(request)
         skipped: list[AccessRequest] = []
 
         def approve(pk: int, by: User) -> User | None:
@@ -313,7 +315,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
     def resend_credentials(self, request: HttpRequest, queryset: QuerySet[AccessRequest]) -> None:
         """An approved agent who lost the emails or the password: a NEW temporary password
         (the old one stops working) and the two emails again, recorded as a Decision."""
-        base_url = request.build_absolute_uri("/")
+        base_url = email_base_url(request)
         done = self._decide_each(
             request, queryset, lambda pk, by: services.resend_credentials(pk, by, base_url=base_url)
         )
@@ -405,7 +407,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never de
             user = services.approve_request(
                 obj.pk,
                 self._reviewer(request),
-                base_url=request.build_absolute_uri("/"),
+                base_url=email_base_url(request),
                 email_override_confirmed=confirmed,
             )
         except services.DecisionError as exc:

@@ -23,6 +23,8 @@ def production_env(**variables: str) -> dict[str, str]:
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "bench-" + "k" * 50,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        # Required with DEBUG off; no bench follows a link from an email.
+        "PORTAL_BASE_URL": "http://127.0.0.1",
         "DJANGO_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",
         # No SMTP provider: mail goes to the dev inbox or the bench's own sink.

@@ -62,7 +62,7 @@ class CaptchaWidget(CaptchaTextInput):
         audio = reverse("captcha-audio", kwargs={"key": self._key})
         context.update(
             audio=audio if self.audio_available else None,
-            refresh_url=reverse("captcha-refresh-limited"),
+            refresh_url=reverse("captcha-refresh"),
             image_width=width,
             image_height=height,
         )

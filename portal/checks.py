@@ -1,5 +1,6 @@
 """What production refuses to start with (portal/settings.py) and `check --deploy` reports
-where the settings did start (DEBUG on): placeholder secrets and mail sent to a catcher."""
+where the settings did start (DEBUG on): placeholder secrets, mail sent to a catcher and links
+in emails without the portal's own address."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
+from django.http.request import validate_host
 
 # The placeholders and example values our own files show (secret.yaml, docs/deploy.md,
 # README.md, docker-compose.yml): copied as they are, they would start a guessable portal.
@@ -46,6 +48,9 @@ def production_problems(
     email_host: str,
     email_port: int,
     allow_mail_catcher: bool,
+    portal_base_url: str,
+    plain_http_trial: bool,
+    allowed_hosts: list[str],
 ) -> list[tuple[str, str]]:
     """(check id, one line) per reason these values must not serve the public (empty: none)."""
     problems = []
@@ -86,7 +91,53 @@ def production_problems(
                     "nothing: give your SMTP provider's host (ALLOW_MAIL_CATCHER=1 for a trial).",
                 )
             )
+    base_url = base_url_problem(
+        portal_base_url, plain_http_trial=plain_http_trial, allowed_hosts=allowed_hosts
+    )
+    if base_url:
+        problems.append(("alta.W006", base_url))
     return problems
+
+
+def base_url_problem(url: str, *, plain_http_trial: bool, allowed_hosts: list[str]) -> str:
+    """Why PORTAL_BASE_URL cannot start every link in an email ("" when it can). Plain http
+    only where the cookies are not Secure (DJANGO_SECURE_COOKIES=0): a trial over plain http,
+    where an https link would not open at all."""
+    if not url:
+        return (
+            "PORTAL_BASE_URL is not set: with DJANGO_DEBUG off give the portal's public "
+            "address, e.g. https://alta.example.com (links in emails are built from it, never "
+            "from a request's Host header)."
+        )
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number up to 65535
+    except ValueError:
+        parts = urlsplit("")
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        # Not repeated: a user:password@ in it would go to the logs.
+        return (
+            "PORTAL_BASE_URL is not a site's address: give its scheme and host only, e.g. "
+            "https://alta.example.com (no path, query or user)."
+        )
+    if parts.scheme == "http" and not plain_http_trial:
+        return (
+            f"PORTAL_BASE_URL={url} is plain http: give its https:// address (http:// only for "
+            "a trial over plain http, with DJANGO_SECURE_COOKIES=0)."
+        )
+    if not validate_host(parts.hostname, allowed_hosts):
+        return (
+            f"PORTAL_BASE_URL={url} names a host DJANGO_ALLOWED_HOSTS does not list: every "
+            "link in an email would answer 400."
+        )
+    return ""
 
 
 def url_password(url: str) -> str:
@@ -111,5 +162,8 @@ def check_production_values(**_: Any) -> list[checks.CheckMessage]:
         email_host=settings.EMAIL_HOST,
         email_port=int(settings.EMAIL_PORT),
         allow_mail_catcher=settings.ALLOW_MAIL_CATCHER,
+        portal_base_url=settings.PORTAL_BASE_URL,
+        plain_http_trial=not settings.SECURE_COOKIES,
+        allowed_hosts=settings.ALLOWED_HOSTS,
     )
     return [checks.Warning(problem, id=check_id) for check_id, problem in problems]

@@ -120,7 +120,9 @@ class RedisCollector(Collector):
         )
 
 
-def _authorized(request: HttpRequest) -> bool:
+def bearer_authorized(request: HttpRequest) -> bool:
+    """Whether the request carries `Authorization: Bearer <METRICS_TOKEN>` (never when the
+    token is unset), compared in constant time: for /metricas/ and /salud/'s details."""
     token = settings.METRICS_TOKEN
     given = request.headers.get("Authorization", "")
     return bool(token) and constant_time_compare(given, f"Bearer {token}")
@@ -130,7 +132,7 @@ def _authorized(request: HttpRequest) -> bool:
 def metrics(request: HttpRequest) -> HttpResponse:
     """The scrape: 404 unless METRICS_TOKEN is set and sent as a bearer token, so the page
     is not even known to exist to anyone else."""
-    if not _authorized(request):
+    if not bearer_authorized(request):
         raise Http404
     registry = CollectorRegistry(auto_describe=False)
     registry.register(OutboxCollector())

@@ -10,6 +10,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.links import email_base_url
+
 from . import services
 from .models import Person, PersonEmail, Policy, RegistrationKey
 
@@ -62,7 +64,7 @@ class PersonAdmin(admin.ModelAdmin):
     @admin.action(description=_("Enviar invitación de registro"), permissions=["send_invitation"])
     def send_invitation(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
         sent = skipped_registered = skipped_no_email = 0
-        base_url = request.build_absolute_uri("/")
+        base_url = email_base_url(request)
         for person in queryset:
             try:
                 # Admin actions are only run by signed-in staff.

@@ -24,6 +24,7 @@ from formtools.wizard.views import NamedUrlSessionWizardView, normalize_name
 
 from portal import codes, ratelimit, texts
 from portal.accounts.guards import account_required
+from portal.links import email_base_url
 from portal.wizards import PortalWizardMixin, fingerprint
 
 from . import forms, services
@@ -46,10 +47,6 @@ EMAIL = "email"  # the email chosen in "products"
 CODE_SENT = "code_sent"  # {"person", "email"}: a code was sent for this pair
 VERIFIED = "verified"  # {"person", "email"}: the code was right for this pair
 REGISTERED = "client_registered"  # session: email shown on the confirmation screen
-
-
-def _base_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/")
 
 
 # --- the wizard ----------------------------------------------------------------------------------
@@ -227,7 +224,7 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):
             user = services.register_client(
                 person.pk,
                 email,
-                base_url=_base_url(self.request),
+                base_url=email_base_url(self.request),
                 invitation_id=invitation.pk if invitation else None,
             )
         except (services.EmailTaken, services.NewEmailNotAllowed):

@@ -225,9 +225,11 @@ def browser():
 
 
 @pytest.fixture
-def open_page(browser, live_server):
+def open_page(browser, live_server, settings):
     """Opens a Chromium page on the live server: `open_page(locale="en-US", viewport={…})`,
-    es-MX unless told, with Playwright's context options; each closed after the test."""
+    es-MX unless told, with Playwright's context options; each closed after the test. Links
+    in emails lead to the live server (PORTAL_BASE_URL)."""
+    settings.PORTAL_BASE_URL = live_server.url
     contexts = []
 
     def open_(*, locale: str = "es-MX", **options):

@@ -142,7 +142,9 @@ def fresh_env(tmp_path: Path, **variables: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "CAPTCHA_", "EMAIL_", "PYTEST_", "DATABASE_"))
+        if not key.startswith(
+            ("DJANGO_", "CAPTCHA_", "EMAIL_", "PYTEST_", "DATABASE_", "PORTAL_BASE_URL")
+        )
     }
     env.update({"ALTA_VAR_DIR": str(tmp_path / "var"), "REDIS_URL": "", **variables})
     return env

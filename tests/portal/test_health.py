@@ -133,3 +133,119 @@ def test_home_offers_clientes_and_agentes(client):
     response = client.get("/")
     assert response.status_code == 200
     assert "Clientes" in response.text and "Agentes" in response.text
+
+
+# --- Who reads the details (issue 20): the probes' network or the metrics token ------------
+
+PUBLIC = "203.0.113.7"  # a documentation address: Python's is_private says yes, we say no
+TOKEN = "t0k3n-" + "x" * 40
+
+
+@pytest.fixture
+def fresh_public_answer():
+    """The public answer is kept per process for a few seconds: none left by another test."""
+    from portal.views import PUBLIC_READINESS
+
+    PUBLIC_READINESS.forget()
+    yield PUBLIC_READINESS
+    PUBLIC_READINESS.forget()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "address",
+    [PUBLIC, "8.8.8.8", "172.32.0.1", "100.64.0.1", "::ffff:8.8.8.8", "2001:4860::8888",
+     "2001:0:4136:e378:8000:63bf:3fff:fdd2", "unknown"],
+)  # fmt: skip
+def test_a_public_caller_gets_only_the_status_word(client, fresh_public_answer, address):
+    heartbeat.record_beat_heartbeat()
+    make_row(OutboxEmail.Status.FAILED)
+    response = client.get("/salud/", REMOTE_ADDR=address)
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "address",
+    ["10.1.2.3", "172.16.0.5", "172.31.255.254", "192.168.1.1", "127.0.0.1", "169.254.1.1",
+     "::1", "fe80::1", "fd12:3456::1", "::ffff:10.0.0.1"],
+)  # fmt: skip
+def test_the_private_network_gets_the_checks_and_counts(client, fresh_public_answer, address):
+    heartbeat.record_beat_heartbeat()
+    make_row(OutboxEmail.Status.FAILED)
+    body = client.get("/salud/", REMOTE_ADDR=address).json()
+    assert body["status"] == "degraded" and body["outbox"]["failed"] == 1
+    assert body["checks"] == {"database": "ok", "redis": "ok"}
+
+
+@pytest.mark.django_db
+def test_the_metrics_token_opens_the_details_to_any_address(client, settings, fresh_public_answer):
+    settings.METRICS_TOKEN = TOKEN
+    heartbeat.record_beat_heartbeat()
+    bearer = client.get("/salud/", REMOTE_ADDR=PUBLIC, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert bearer.json()["outbox"] == {"failed": 0, "overdue": 0, "oldest_pending_seconds": 0}
+    for wrong in (f"Bearer {TOKEN}x", TOKEN, "Bearer ", f"bearer {TOKEN[:-1]}"):
+        answer = client.get("/salud/", REMOTE_ADDR=PUBLIC, headers={"Authorization": wrong})
+        assert answer.json() == {"status": "ok"}, wrong
+    settings.METRICS_TOKEN = ""  # unset: no bearer opens it, not even an empty one
+    empty = client.get("/salud/", REMOTE_ADDR=PUBLIC, headers={"Authorization": "Bearer "})
+    assert empty.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_behind_the_proxy_the_client_address_decides_not_the_proxys(
+    client, settings, fresh_public_answer
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    heartbeat.record_beat_heartbeat()
+    # Through the ingress (10.0.0.5): the visitor wrote a private address, the ingress
+    # appended the real one.
+    visitor = client.get(
+        "/salud/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=f"10.0.0.1, {PUBLIC}"
+    )
+    assert visitor.json() == {"status": "ok"}
+    # The kubelet's probe reaches the pod directly, from the node's private address.
+    probe = client.get("/salud/", REMOTE_ADDR="10.0.0.9")
+    assert "outbox" in probe.json()
+    # Without a trusted proxy the header is the caller's own words.
+    settings.TRUSTED_PROXY_COUNT = 0
+    spoofed = client.get("/salud/", REMOTE_ADDR=PUBLIC, HTTP_X_FORWARDED_FOR="10.0.0.1")
+    assert spoofed.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_public_calls_cost_one_check_per_period_and_probes_are_checked_every_time(
+    client, django_assert_num_queries, fresh_public_answer
+):
+    heartbeat.record_beat_heartbeat()
+    assert client.get("/salud/", REMOTE_ADDR=PUBLIC).json() == {"status": "ok"}
+    with django_assert_num_queries(0):
+        for _ in range(50):
+            assert client.get("/salud/", REMOTE_ADDR=PUBLIC).json() == {"status": "ok"}
+    # A probe sees a change at once, however often it asks: no limit, no cache.
+    make_row(OutboxEmail.Status.FAILED)
+    for _ in range(30):
+        probe = client.get("/salud/", REMOTE_ADDR="10.0.0.9")
+        assert probe.status_code == 200 and probe.json()["status"] == "degraded"
+    # The public answer catches up once its period is over.
+    assert client.get("/salud/", REMOTE_ADDR=PUBLIC).json() == {"status": "ok"}
+    fresh_public_answer.forget()  # as when the period ends
+    assert client.get("/salud/", REMOTE_ADDR=PUBLIC).json() == {"status": "degraded"}
+
+
+@pytest.mark.django_db
+def test_a_public_caller_gets_the_same_503_without_the_checks(
+    client, monkeypatch, fresh_public_answer
+):
+    from portal import views
+
+    def refused():
+        raise ConnectionError("could not connect to server at 10.0.0.20:5432")
+
+    monkeypatch.setattr(views, "_check_database", refused)
+    public = client.get("/salud/", REMOTE_ADDR=PUBLIC)
+    assert public.status_code == 503 and public.json() == {"status": "error"}
+    private = client.get("/salud/", REMOTE_ADDR="10.0.0.9")
+    assert private.status_code == 503
+    assert private.json() == {"status": "error", "checks": {"database": "error"}}

@@ -208,9 +208,11 @@ HOST = "portal.ejemplo.test"
 
 @pytest.fixture
 def portal_host(settings):
-    """Requests come in by a host of the test's own: the emails must name it, not a fixed one."""
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, HOST, "testserver"]
-    return Client(HTTP_HOST=HOST)
+    """The portal's address is HOST's (PORTAL_BASE_URL), and requests come in by another
+    allowed host, with a port: the emails must name the portal's address, not the request's."""
+    settings.PORTAL_BASE_URL = f"https://{HOST}"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, HOST, "alta.example.com"]
+    return Client(HTTP_HOST="alta.example.com:4444")
 
 
 @pytest.mark.django_db
@@ -226,8 +228,8 @@ def test_approval_emails_carry_the_agent_portal_address(
         portal_host.post(f"/admin/agents/accessrequest/{request.pk}/aprobar/")
     assert len(mail.outbox) == 2
     for message in mail.outbox:
-        assert f"Portal de Agentes: http://{HOST}/agentes/ingresar/" in message.body
-        assert f'<a href="http://{HOST}/agentes/ingresar/">' in html_of(message)
+        assert f"Portal de Agentes: https://{HOST}/agentes/ingresar/" in message.body
+        assert f'<a href="https://{HOST}/agentes/ingresar/">' in html_of(message)
 
 
 @pytest.mark.django_db
@@ -238,10 +240,10 @@ def test_invitation_and_registration_emails_carry_the_client_portal_address(
 
     person = make_person(emails=["jose.torres@ejemplo.test"])
     with django_capture_on_commit_callbacks(execute=True):
-        registration.invite(person, by=make_reviewer(), base_url=f"http://{HOST}/")
+        registration.invite(person, by=make_reviewer(), base_url=f"https://{HOST}/")
     invitation = mail.outbox[-1]
-    assert f"Portal de clientes: http://{HOST}/clientes/ingresar/" in invitation.body
-    assert f'<a href="http://{HOST}/clientes/ingresar/">' in html_of(invitation)
+    assert f"Portal de clientes: https://{HOST}/clientes/ingresar/" in invitation.body
+    assert f'<a href="https://{HOST}/clientes/ingresar/">' in html_of(invitation)
 
     key = re.search(r"clave de registro es: (\S+)", invitation.body).group(1)
     wizard = ClientWizard(portal_host, KEY_WIZARD_URL)
@@ -253,8 +255,8 @@ def test_invitation_and_registration_emails_carry_the_client_portal_address(
         wizard.enter_code(last_code("jose.torres@ejemplo.test"))
     registered = mail.outbox[-1]
     assert "Para establecer tu contraseña" in registered.body
-    assert f"ingresa al portal de clientes en http://{HOST}/clientes/ingresar/" in registered.body
-    assert f'<a href="http://{HOST}/clientes/ingresar/">' in html_of(registered)
+    assert f"ingresa al portal de clientes en https://{HOST}/clientes/ingresar/" in registered.body
+    assert f'<a href="https://{HOST}/clientes/ingresar/">' in html_of(registered)
 
 
 # --- e. "¿No recibiste el código?" leads to "Reenviar código" -------------------------------

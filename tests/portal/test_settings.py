@@ -32,7 +32,11 @@ def test_an_unknown_yes_no_value_stops_the_start_naming_the_variable(tmp_path):
 )  # fmt: skip
 def test_yes_no_words_are_read_and_empty_means_the_default(tmp_path, value, debug):
     # DEBUG off is production: it needs its own key and hosts to start at all.
-    production = {"DJANGO_SECRET_KEY": "k" * 50, "DJANGO_ALLOWED_HOSTS": "alta.example.com"}
+    production = {
+        "DJANGO_SECRET_KEY": "k" * 50,
+        "DJANGO_ALLOWED_HOSTS": "alta.example.com",
+        "PORTAL_BASE_URL": "https://alta.example.com",
+    }
     result = start_django(tmp_path, DJANGO_DEBUG=value, **production)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == debug

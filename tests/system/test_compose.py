@@ -29,6 +29,7 @@ APP_SERVICES = ("migrate", "web", "worker", "beat")
 OPERATOR = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "alta.example.com",
+    "PORTAL_BASE_URL": "https://alta.example.com",
     "POSTGRES_PASSWORD": secrets.token_hex(16),
     "EMAIL_HOST": "smtp.proveedor.test",
 }

@@ -31,6 +31,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "DJANGO_ALLOWED_HOSTS": "alta.example.com",
+        "PORTAL_BASE_URL": "https://alta.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         **overrides,
     }
@@ -225,6 +226,42 @@ def test_production_refuses_to_start_without_a_secret_key_or_hosts(tmp_path, mis
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"django.core.exceptions.ImproperlyConfigured: {missing} is not set")
     assert not (tmp_path / "var" / "secret-key").exists()  # no key made up on the spot
+
+
+@pytest.mark.parametrize(
+    ("base_url", "refusal"),
+    [
+        ("", "PORTAL_BASE_URL is not set"),
+        ("http://alta.example.com", "PORTAL_BASE_URL=http://alta.example.com is plain http"),
+        ("https://alta.example.com/portal", "PORTAL_BASE_URL is not a site's address"),
+        ("alta.example.com", "PORTAL_BASE_URL is not a site's address"),
+        ("https://user:pw@alta.example.com", "PORTAL_BASE_URL is not a site's address"),
+        ("https://otro.example.com", "PORTAL_BASE_URL=https://otro.example.com names a host"),
+    ],
+)
+def test_production_refuses_to_start_without_its_own_address_for_links(tmp_path, base_url, refusal):
+    result = manage("check", env=production_env(tmp_path, PORTAL_BASE_URL=base_url))
+    assert result.returncode != 0
+    # One line, as for the other refusals; a password in the value is not repeated.
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"django.core.exceptions.ImproperlyConfigured: {refusal}"), last
+    assert "pw@" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("base_url", "trial", "kept"),
+    [
+        ("https://alta.example.com:8443/", False, "https://alta.example.com:8443"),
+        ("http://alta.example.com", True, "http://alta.example.com"),
+    ],
+)
+def test_production_starts_with_https_or_plain_http_for_a_trial(tmp_path, base_url, trial, kept):
+    relaxed = {"DJANGO_SECURE_COOKIES": "0", "DJANGO_SSL_REDIRECT": "0"} if trial else {}
+    env = production_env(tmp_path, PORTAL_BASE_URL=base_url, **relaxed)
+    show = "from django.conf import settings; print(settings.PORTAL_BASE_URL)"
+    result = manage("shell", "--no-imports", "-c", show, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == kept
 
 
 def test_the_embedded_mode_keeps_its_generated_key_in_var(tmp_path):

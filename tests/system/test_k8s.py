@@ -178,6 +178,15 @@ def test_web_probes_ask_the_health_urls_for_the_public_host_over_https(productio
         assert headers["X-Forwarded-Proto"] == "https", probe
 
 
+def test_links_in_emails_name_the_public_host_over_https(production):
+    config = the(production, "ConfigMap", "alta-config")[0]["data"]
+    base = urlsplit(config["PORTAL_BASE_URL"])
+    assert base.scheme == "https" and not base.path
+    assert base.hostname == config["DJANGO_ALLOWED_HOSTS"].split(",")[0]
+    ingress = the(production, "Ingress", "alta")[0]
+    assert base.hostname == ingress["spec"]["rules"][0]["host"]
+
+
 @pytest.mark.django_db
 def test_the_app_answers_the_web_probes_with_the_manifest_settings(production, tmp_path):
     """The probes as declared, sent to the app configured by the ConfigMap (DEBUG off, HTTPS

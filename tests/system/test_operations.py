@@ -34,6 +34,7 @@ def production(tmp_path, **overrides: str) -> dict[str, str]:
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
         "DJANGO_ALLOWED_HOSTS": "alta.example.com",
+        "PORTAL_BASE_URL": "https://alta.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'ops.sqlite3'}",
         "EMAIL_HOST": "smtp.proveedor.test",
         "EMAIL_PORT": "587",
@@ -119,11 +120,11 @@ def test_production_refuses_no_email_host_or_a_catcher_unless_a_trial_says_so(tm
 def test_check_deploy_reports_the_same_where_debug_let_the_settings_load(tmp_path):
     env = production(
         tmp_path, DJANGO_DEBUG="1", DJANGO_SECRET_KEY="REPLACE-ME", EMAIL_HOST="",
-        METRICS_TOKEN="replace-me",
+        METRICS_TOKEN="replace-me", PORTAL_BASE_URL="",
     )  # fmt: skip
     result = manage("check", "--deploy", env=env)
     output = result.stdout + result.stderr
-    for check_id in ("alta.W001", "alta.W002", "alta.W004"):
+    for check_id in ("alta.W001", "alta.W002", "alta.W004", "alta.W006"):
         assert check_id in output, output
     clean = manage("check", "--deploy", env=production(tmp_path, DJANGO_DEBUG="1"))
     assert "alta.W" not in clean.stdout + clean.stderr
