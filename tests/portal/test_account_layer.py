@@ -157,7 +157,10 @@ def test_axes_takes_its_limits_from_the_rate_limit_table(settings):
     login = {rule.key: rule for rule in ratelimit.RATE_LIMITS["login"]}
     assert settings.AXES_FAILURE_LIMIT == login["username"].limit == login["username_ip"].limit
     assert settings.AXES_COOLOFF_TIME.total_seconds() == login["username"].window
-    assert settings.AXES_LOCKOUT_PARAMETERS == [["username"], ["username", "ip_address"]]
+    assert settings.LOGIN_LOCKOUT_PARAMETERS == [["username"], ["username", "ip_address"]]
+    # Applied per request by portal.lockout (on /admin/, an account with a second factor is
+    # locked by account + address only).
+    assert settings.AXES_LOCKOUT_PARAMETERS == "portal.lockout.parameters"
     # The IP-only rule is far higher and not axes' (it would lock /admin/ too).
     assert ratelimit.rule("login_ip", "ip").limit >= 10 * login["username"].limit
 

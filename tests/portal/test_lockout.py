@@ -107,6 +107,19 @@ def test_ten_failures_for_one_account_from_ten_addresses_lock_it_even_for_the_ri
 
 
 @pytest.mark.django_db
+def test_failures_at_admin_for_an_agents_username_leave_the_agent_able_to_sign_in(
+    client, make_agent_user
+):
+    """/admin/ counts its failures apart (portal.lockout): guessing there locks no portal
+    account, as the portals' failures lock no back-office one (test_staff_login.py)."""
+    user = make_agent_user()
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        post(client, ADMIN, user.username, "equivocada-123", REMOTE_ADDR=f"10.30.2.{n}")
+    response = post(client, AGENTS, user.username, PASSWORD, REMOTE_ADDR="10.30.2.0")
+    assert response.status_code == 302 and signed_in(client)
+
+
+@pytest.mark.django_db
 def test_more_guesses_during_a_lock_do_not_extend_it(client, make_agent_user):
     from axes.models import AccessAttempt
 

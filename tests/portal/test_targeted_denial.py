@@ -1,6 +1,7 @@
 """Targeted denial: wrong tries from other addresses must not lock a person out of their own
 identification for the whole window. The per-person limit stays; an address with no failure
-of its own still gets its attempt, after a pause, up to a ceiling (portal.ratelimit.Rule)."""
+of its own still gets its attempt, after a pause, up to a ceiling (portal.ratelimit.Rule).
+The same at /admin/ for an account with a second factor, with no ceiling (portal.lockout)."""
 
 import time
 
@@ -76,3 +77,82 @@ def test_client_locked_by_others_still_identifies_from_a_clean_address(make_pers
     assert TOO_MANY in client_wizard("10.0.3.0").identify(person).text
     response = client_wizard("10.0.4.4").identify(person)
     assert "Paso 2 de 4" in response.text and TOO_MANY not in response.text
+
+
+# --- /admin/: many addresses lock themselves, never an owner who has a second factor ----------
+
+ADMIN_LOGIN = "/admin/login/"
+ADMIN_PASSWORD = "Clave-Administrador-2026"
+LOCKED = "bloqueado temporalmente"
+ATTACKERS = [f"198.51.100.{n}" for n in range(10)]  # as many as the account's limit
+OWNER_ADDRESS = "203.0.113.7"
+
+
+def administrador(*, second_factor: bool):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from portal.models import User
+
+    user = User.objects.create_superuser("administrador", "adm@back.test", ADMIN_PASSWORD)
+    if second_factor:
+        TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    return user
+
+
+def admin_attempt(password: str, address: str) -> tuple[Client, object]:
+    """A sign-in at /admin/ through the TLS proxy (10.0.0.1), which names the client in
+    X-Forwarded-For."""
+    browser = Client()
+    response = browser.post(
+        ADMIN_LOGIN,
+        {"username": "administrador", "password": password, "next": "/admin/"},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR=address,
+    )
+    return browser, response
+
+
+def passed_password(browser: Client, user) -> bool:
+    return browser.session.get("_auth_user_id") == str(user.pk)
+
+
+def attack_administrador() -> None:
+    from django.conf import settings
+
+    assert len(ATTACKERS) == settings.AXES_FAILURE_LIMIT
+    for address in ATTACKERS:
+        admin_attempt("equivocada-123", address)
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1, RATE_LIMIT_CLEAN_IP_DELAY=DELAY)
+def test_administrator_with_a_second_factor_locked_from_ten_addresses_signs_in_from_a_clean_one():
+    owner = administrador(second_factor=True)
+    attack_administrador()
+    for address in ATTACKERS:  # the attacking addresses are locked, even with the password
+        browser, response = admin_attempt(ADMIN_PASSWORD, address)
+        assert LOCKED in response.text and not passed_password(browser, owner)
+    started = time.monotonic()
+    browser, response = admin_attempt(ADMIN_PASSWORD, OWNER_ADDRESS)
+    assert time.monotonic() - started >= DELAY  # slowed, not refused
+    assert response.status_code == 302 and passed_password(browser, owner)
+    # The owner's sign-in lifts nothing for the attackers.
+    browser, response = admin_attempt(ADMIN_PASSWORD, ATTACKERS[0])
+    assert LOCKED in response.text and not passed_password(browser, owner)
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1, RATE_LIMIT_CLEAN_IP_DELAY=0)
+def test_administrator_without_a_second_factor_is_locked_from_ten_addresses_as_before():
+    owner = administrador(second_factor=False)
+    attack_administrador()
+    browser, response = admin_attempt(ADMIN_PASSWORD, OWNER_ADDRESS)
+    assert LOCKED in response.text and not passed_password(browser, owner)
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1, RATE_LIMIT_CLEAN_IP_DELAY=0)
+def test_past_the_admin_limit_a_clean_address_that_fails_once_is_locked_too():
+    owner = administrador(second_factor=True)
+    attack_administrador()
+    browser, response = admin_attempt("otra-equivocada", OWNER_ADDRESS)
+    assert response.status_code == 200 and not passed_password(browser, owner)
+    browser, response = admin_attempt(ADMIN_PASSWORD, OWNER_ADDRESS)  # its one try is spent
+    assert LOCKED in response.text and not passed_password(browser, owner)

@@ -566,7 +566,7 @@ def test_nul_in_an_admin_search_or_filter_is_a_400_not_a_500(client, make_review
 
 def test_long_login_usernames_get_the_wrong_password_page(client):
     """Found by the fuzzing above: django-axes stored the typed username in a 255-character
-    column; a longer one was a 500 (portal.views.lockout_username)."""
+    column; a longer one was a 500 (portal.lockout.username)."""
     response = client.post("/agentes/ingresar/", {"username": "A" * 5000, "password": "x"})
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
