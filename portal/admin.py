@@ -24,6 +24,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from . import lockout
 from .models import User
 
 # Django writes "Can add <model>" into the database once, in English, at migrate.
@@ -80,6 +81,29 @@ class UserAdmin(SpanishPermissionsMixin, DjangoUserAdmin):
             },
         ),
     )
+    actions = ["unlock_login"]
+
+    @admin.action(description=_("Desbloquear el inicio de sesión"), permissions=["unlock"])
+    def unlock_login(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Lift the selected accounts' login locks, on the portals and on /admin/, from every
+        address (django-axes' rows); each is written to the account's history."""
+        users = list(queryset)
+        for user in users:
+            lockout.unlock(user.get_username())
+            self.log_change(request, user, gettext("Inicio de sesión desbloqueado."))
+        self.message_user(
+            request,
+            ngettext(
+                "Se desbloqueó el inicio de sesión de %(count)d usuario.",
+                "Se desbloqueó el inicio de sesión de %(count)d usuarios.",
+                len(users),
+            )
+            % {"count": len(users)},
+        )
+
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        # A lock is what stops guessing: only a superuser lifts one before its time.
+        return bool(request.user.is_superuser)
 
 
 admin.site.unregister(Group)
@@ -159,3 +183,7 @@ class AccessAttemptAdmin(AxesAccessAttemptAdmin):
 if admin.site.is_registered(AccessAttempt):  # AXES_ENABLE_ADMIN
     admin.site.unregister(AccessAttempt)
     admin.site.register(AccessAttempt, AccessAttemptAdmin)
+
+
+# The second factor's resets (a module of its own: it is the reset, not a list of rows).
+from . import second_factor_admin  # noqa: E402, F401

@@ -1,7 +1,9 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class PortalConfig(AppConfig):
+    default = True
     name = "portal"
     verbose_name = "Portal"
 
@@ -9,3 +11,11 @@ class PortalConfig(AppConfig):
         # Connects the lockout counter to django-axes' signal in every process, before any
         # login, not only once /metricas/ has been imported by the URLconf.
         from . import checks, metrics  # noqa: F401
+        from .accounts import receivers  # noqa: F401
+
+
+class AltaAdminConfig(admin_apps.AdminConfig):
+    """Django admin, with `admin.site` asking staff for the second factor."""
+
+    default = False
+    default_site = "portal.admin_site.AltaAdminSite"

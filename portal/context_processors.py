@@ -23,7 +23,9 @@ def brand(request: HttpRequest) -> dict[str, Any]:
         "call_center": settings.CALL_CENTER_PHONE,
         "languages": settings.LANGUAGES,  # the header's switcher, each by its own name
         # Called by the template only when used: the page a signed-in user must see first.
-        "account_pending": lambda: pending_page(getattr(request, "user", None)),
+        "account_pending": lambda: pending_page(request),
+        # Whether the signed-in user's pages link to the second factor's page.
+        "second_factor_offered": lambda: second_factor_offered(request),
     }
 
 
@@ -35,3 +37,12 @@ def today_label(day: date, language: str | None) -> str:
     # The word order differs between languages, so the format itself is translated (the same
     # msgid as the fallback in templates/base.html).
     return capfirst(formats.date_format(day, pgettext("header date format", r"l j \d\e F \d\e Y")))
+
+
+def second_factor_offered(request: HttpRequest) -> bool:
+    from .accounts import mfa
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    return mfa.policy_for(user) is not mfa.Policy.OFF or mfa.has_second_factor(user)

@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from . import metrics, ratelimit
-from .accounts import config_for, services
+from .accounts import config_for, mfa, services
 from .logging import incoming_or_new_request_id, request_id
 
 if TYPE_CHECKING:
@@ -74,25 +74,42 @@ class AccessLogMiddleware:
             request_id.reset(context)
 
 
-def pending_page(user: User | AnonymousUser | None) -> str | None:
-    """The URL name of the page `user` must visit before any other of its portal: a
-    temporary or too old password → "Cambio de contraseña"; contact data not yet confirmed
-    (where the portal asks) → the confirmation page."""
+def pending_page(request: HttpRequest) -> str | None:
+    """The URL name of the page a signed-in user must visit before any other of its portal:
+    the second factor enrolled in this account (or, where required, its enrolment) → its
+    page; a temporary or too old password → "Cambio de contraseña"; contact data not yet
+    confirmed (where the portal asks) → the confirmation page."""
+    user: User | AnonymousUser | None = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
     config = config_for(user)
     if config is None:
         return None
+    second_factor = mfa.stage(request)
+    if second_factor is mfa.Stage.VERIFY:
+        return config.url_name("mfa_verify")
     if services.password_needs_change(user):
         return config.url_name("password_change")
     if config.first_entry_checks and user.contact_confirmed_at is None:
         return config.url_name("confirm_contact")
+    if second_factor is mfa.Stage.ENROL:
+        return config.url_name("mfa_setup")
     return None
+
+
+# The second-factor pages a session that has not passed it may open (with logout).
+_SECOND_FACTOR_PAGES = {
+    mfa.Stage.VERIFY: {"mfa_verify", "mfa_recovery", "passkey_verify_begin",
+                       "passkey_verify_complete"},
+    mfa.Stage.ENROL: {"mfa_setup", "mfa_app", "mfa_recovery_codes", "passkey_register_begin",
+                      "passkey_register_complete"},
+}  # fmt: skip
 
 
 class AccountGateMiddleware:
     """Keep a signed-in user on `pending_page` within their portal's URL namespace; other
-    pages (the other portal, admin, the home page) are not touched."""
+    pages (the other portal, the home page) are not touched. Staff in admin are kept on the
+    second-factor pages (namespace "backoffice") the same way until the session passed it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -102,13 +119,24 @@ class AccountGateMiddleware:
 
     def process_view(self, request: HttpRequest, *args: Any) -> HttpResponse | None:
         user = getattr(request, "user", None)
-        config = config_for(user)
         match = request.resolver_match
-        if config is None or match is None or config.namespace not in match.namespaces:
+        if user is None or match is None or not user.is_authenticated:
             return None
-        target = pending_page(user)
+        if "admin" in match.namespaces or "backoffice" in match.namespaces:
+            return _staff_gate(request, match.namespaces, match.url_name or "")
+        config = config_for(user)
+        if config is None or config.namespace not in match.namespaces:
+            return None
+        target = pending_page(request)
         here = match.view_name
         if target is None or here in (target, config.url_name("logout")):
+            return None
+        stage = mfa.stage(request)
+        if (
+            stage is not mfa.Stage.DONE
+            and (match.url_name or "") in _SECOND_FACTOR_PAGES.get(stage, set())
+            and target.endswith(":mfa_verify" if stage is mfa.Stage.VERIFY else ":mfa_setup")
+        ):
             return None
         if target == config.url_name("password_change"):
             return redirect(target)
@@ -118,6 +146,23 @@ class AccountGateMiddleware:
         if request.method == "GET":
             url += "?" + urlencode({"next": request.get_full_path()})
         return redirect(url)
+
+
+def _staff_gate(request: HttpRequest, namespaces: list[str], url_name: str) -> HttpResponse | None:
+    """Staff: /admin/ only once this session passed the second factor (or enrolled one where
+    STAFF_MFA requires it); admin's own login and logout are always open."""
+    if mfa.account_kind(request.user) != "staff":  # type: ignore[arg-type]
+        return None
+    stage = mfa.stage(request)
+    if stage is mfa.Stage.DONE or url_name in ("login", "logout") and "admin" in namespaces:
+        return None
+    if "backoffice" in namespaces and url_name in _SECOND_FACTOR_PAGES[stage] | {"logout"}:
+        return None
+    target = "backoffice:mfa_verify" if stage is mfa.Stage.VERIFY else "backoffice:mfa_setup"
+    url = reverse(target)
+    if request.method == "GET" and "admin" in namespaces:
+        url += "?" + urlencode({"next": request.get_full_path()})
+    return redirect(url)
 
 
 class RejectNulMiddleware:

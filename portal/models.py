@@ -75,3 +75,32 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} · {self.email}"
+
+
+class SecondFactorReset(models.Model):
+    """Append-only audit of a lost second factor reset by the back office (or by the
+    operator's `manage.py reset_second_factor`, with no reviewer): who, whose, when, why."""
+
+    user = models.ForeignKey(
+        "portal.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("cuenta")
+    )
+    reason = models.TextField(_("motivo"))
+    factors_removed = models.PositiveSmallIntegerField(_("factores eliminados"), default=0)
+    # Empty when the operator reset it from the command line (the last superuser's way back).
+    reset_by = models.ForeignKey(
+        "portal.User",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("restablecido por"),
+    )
+    reset_at = models.DateTimeField(_("fecha"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("restablecimiento de segundo factor")
+        verbose_name_plural = _("restablecimientos de segundo factor")
+        ordering = ["-reset_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.reset_at:%Y-%m-%d %H:%M}"

@@ -68,6 +68,9 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     "captcha_refresh": (Rule("ip", 30, HOUR),),
     # Each spoken challenge runs a flite process: plenty to listen again, not a load to abuse.
     "captcha_audio": (Rule("ip", 60, HOUR),),
+    # Each image is drawn anew (simple-captcha keeps none): room for everyone behind one office
+    # address to load the step, answer wrong and use every refresh above, not a free renderer.
+    "captcha_image": (Rule("ip", 120, HOUR),),
     # One-time codes count from their rows in the database (portal.codes), not the cache:
     # sends per address (with a cooldown between two), wrong tries per code and per subject
     # across codes (3 codes × 5 tries would otherwise allow 15).
@@ -82,6 +85,10 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     # Wrong captcha answers: past these the step refuses until the window ends, whatever
     # /captcha/refresh/ answered (a fresh image is not a fresh allowance).
     "captcha": (Rule("session", 5, HOUR), Rule("ip", 20, HOUR)),
+    # Wrong second factors (app codes, recovery codes, passkey assertions) after a right
+    # password (ASVS 2.8): 10 an hour per account leaves a 6-digit code a 1-in-100,000 guess;
+    # per address for whoever holds several accounts' passwords.
+    "second_factor": (Rule("user", 10, HOUR), Rule("ip", 30, HOUR)),
 }
 CODE_RESEND_COOLDOWN = MINUTE
 

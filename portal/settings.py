@@ -50,6 +50,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    """Read one of `choices`; refuse anything else rather than fall back to the default."""
+    value = os.environ.get(name, "").strip().lower()
+    if value == "":
+        return default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
 def env_count(name: str, default: int = 0) -> int:
     """Read a whole number >= 0; refuse anything else ("1.5", "-1", "uno") rather than guess."""
     value = os.environ.get(name, "").strip()
@@ -67,6 +77,9 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'alta.sq
 REDIS_URL = os.environ.get("REDIS_URL", "")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 PORTAL_BRAND = os.environ.get("PORTAL_BRAND", "MetLife")
+# The portal's public address (https://alta.example.com): links in emails and the passkeys'
+# relying party are built from it, never from a request's Host header. Required in production.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "").strip().rstrip("/")
 # Proxies in front of the app that append to X-Forwarded-For (a TLS terminator: 1). With 0
 # the header is the client's own words and ignored; read by portal.ratelimit.client_ip, for
 # our limits and django-axes alike.
@@ -126,7 +139,8 @@ if not ALLOWED_HOSTS:
     )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django admin whose `admin.site` asks staff for the second factor (portal.admin_site).
+    "portal.apps.AltaAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -137,6 +151,10 @@ INSTALLED_APPS = [
     "captcha",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "portal",
     "notifications",
     "agents",
@@ -156,6 +174,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.middleware.AccountGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -276,7 +296,9 @@ SESSION_SAVE_EVERY_REQUEST = False
 SESSION_RENEW_AFTER_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG and env_bool("DJANGO_SECURE_COOKIES", True)
+# Off only for a trial over plain http, which is also what lets PORTAL_BASE_URL be http://.
+SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", True)
+SESSION_COOKIE_SECURE = not DEBUG and SECURE_COOKIES
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
@@ -455,7 +477,11 @@ if not set(_LOGIN_RULES) <= set(_AXES_PARAMETERS):
     raise ImproperlyConfigured(f"django-axes locks by {sorted(_AXES_PARAMETERS)} only.")
 AXES_FAILURE_LIMIT = _LOGIN_RULES["username"].limit
 AXES_COOLOFF_TIME = timedelta(seconds=_LOGIN_RULES["username"].window)
-AXES_LOCKOUT_PARAMETERS = [_AXES_PARAMETERS[key] for key in _LOGIN_RULES]
+LOGIN_LOCKOUT_PARAMETERS = [_AXES_PARAMETERS[key] for key in _LOGIN_RULES]
+# The table's parameters, per attempt: on /admin/ an account with a second factor is locked
+# by account + address only (one account's lock from many addresses slows its owner, never
+# shuts them out), and /admin/'s failures count apart from the portals' (portal.lockout).
+AXES_LOCKOUT_PARAMETERS = "portal.lockout.parameters"
 # The same address as our own limits, so TRUSTED_PROXY_COUNT means one thing everywhere.
 AXES_CLIENT_IP_CALLABLE = "portal.ratelimit.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
@@ -467,13 +493,44 @@ AXES_VERBOSE = False
 # A locked-out login says so and when to retry, the same page whether or not the account
 # exists: a guesser learns nothing.
 AXES_LOCKOUT_CALLABLE = "portal.views.lockout_response"
-AXES_USERNAME_CALLABLE = "portal.views.lockout_username"  # cut to the column's 255
+# "admin:<username>" on /admin/: the portals' forms never lock the back office (portal.lockout).
+AXES_USERNAME_CALLABLE = "portal.lockout.username"
 AXES_USERNAME_FORM_FIELD = "username"  # the login form's field in both portals
 # Axes stores the failing request's POST: "Contraseña actual" is checked through it too, so
 # the new passwords typed on "Cambio de contraseña" must be masked, not kept in clear.
 AXES_SENSITIVE_PARAMETERS = [
     "username", "ip_address", "old_password", "new_password1", "new_password2",
 ]  # fmt: skip
+
+# --- Second factor (portal.accounts.mfa) -----------------------------------------------------
+# Per kind of account: "off" (no second factor offered), "optional" (offered after the first
+# entry, and asked at every sign-in once enrolled), "required" (no page before enrolment).
+# Production asks it of staff; the embedded demo (DEBUG) opts out so its printed logins work
+# with a password alone (STAFF_MFA=required make run tries the production way).
+MFA_CHOICES = ("off", "optional", "required")
+AGENT_MFA = env_choice("AGENT_MFA", MFA_CHOICES, "optional")
+STAFF_MFA = env_choice("STAFF_MFA", MFA_CHOICES, "optional" if DEBUG else "required")
+CLIENT_MFA = env_choice("CLIENT_MFA", MFA_CHOICES, "off")
+# Our rate-limit table ("second_factor") limits wrong codes; django-otp's own per-device
+# back-off would be a second, different rule for the same thing.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_ISSUER = f"{PORTAL_BRAND} Alta"
+# Passkeys are a second factor here, never a login of their own.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = f"{PORTAL_BRAND} Alta"
+# A refused passkey is counted by our limit and told to the person; the library would also
+# log each one at ERROR with a traceback.
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = ""
+# A passkey belongs to one site (its relying party, a host name: never an IP address) and is
+# accepted from its origins only. The embedded mode's is http://localhost:PORT.
+# (Browsers only allow passkeys on https:// or http://localhost.)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    PORTAL_BASE_URL
+    if PORTAL_BASE_URL.startswith(("https://", "http://localhost"))
+    else f"http://localhost:{env_count('PORT', 8000)}"
+]
+OTP_WEBAUTHN_RP_ID = urlsplit(OTP_WEBAUTHN_ALLOWED_ORIGINS[0]).hostname or "localhost"
 
 # --- Product rules --------------------------------------------------------------------------
 REVIEW_SLA_BUSINESS_DAYS = 3
@@ -499,7 +556,8 @@ ACCOUNT_CONFIGS = ["agents.accounts.AGENTS", "registration.accounts.CLIENTS"]
 ALLOW_MAIL_CATCHER = env_bool("ALLOW_MAIL_CATCHER", False)
 if not DEBUG:
     # Values copied from our examples would start a portal anyone can sign cookies for, or
-    # read the metrics of, and a forgotten EMAIL_HOST would send every code to a catcher.
+    # read the metrics of, a forgotten EMAIL_HOST would send every code to a catcher, and
+    # without PORTAL_BASE_URL the links in emails would have no address of the portal's own.
     _problems = production_problems(
         secret_key=SECRET_KEY,
         metrics_token=METRICS_TOKEN,
@@ -510,6 +568,9 @@ if not DEBUG:
         email_host=EMAIL_HOST,
         email_port=EMAIL_PORT if EMAIL_HOST else 0,
         allow_mail_catcher=ALLOW_MAIL_CATCHER,
+        portal_base_url=PORTAL_BASE_URL,
+        plain_http_trial=not SECURE_COOKIES,
+        allowed_hosts=ALLOWED_HOSTS,
     )
     if _problems:
         raise ImproperlyConfigured(_problems[0][1])

@@ -131,3 +131,34 @@ def code_wait(seconds: int) -> str:
 def code_error(result: str) -> StrOrPromise:
     """The text for a code check that did not pass (the value of a `portal.codes.Check`)."""
     return {"wrong": CODE_WRONG, "locked": CODE_LOCKED}.get(result, CODE_EXPIRED)
+
+
+# --- Second factor (portal.accounts.mfa) ---------------------------------------------------
+SECOND_FACTOR_WRONG = _(
+    "El código no es correcto. Escribe el código de 6 dígitos que muestra tu app en este momento."
+)
+RECOVERY_CODE_WRONG = _(
+    "El código de recuperación no es correcto o ya se usó. Cada código sirve una sola vez."
+)
+CURRENT_FACTOR_WRONG = _(
+    "El código no es correcto. Escribe el código de tu app o uno de tus códigos de recuperación."
+)
+SECOND_FACTOR_LOCKED = ngettext_lazy(
+    "Por seguridad se bloquearon los códigos tras varios intentos fallidos. Inténtalo de "
+    "nuevo en %(minutes)d minuto.",
+    "Por seguridad se bloquearon los códigos tras varios intentos fallidos. Inténtalo de "
+    "nuevo en %(minutes)d minutos.",
+    "minutes",
+)
+SECOND_FACTOR_ADDED = _("Listo: tu segundo factor quedó activado.")
+SECOND_FACTOR_REMOVED = _("El factor se eliminó de tu cuenta.")
+SECOND_FACTOR_SKIPPED = _(
+    "Puedes activar el segundo factor cuando quieras desde «Administra tu Usuario»."
+)
+RECOVERY_CODE_USED = ngettext_lazy(
+    "Entraste con un código de recuperación; te queda %(count)d. Si perdiste tu app o tu "
+    "llave de acceso, elimínala y agrega otra.",
+    "Entraste con un código de recuperación; te quedan %(count)d. Si perdiste tu app o tu "
+    "llave de acceso, elimínala y agrega otra.",
+    "count",
+)

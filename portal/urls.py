@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from notifications import views as inbox
 from portal import metrics, pages, views
+from portal.accounts.urls import staff_urlpatterns
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,11 +20,23 @@ urlpatterns = [
     path("metricas/", metrics.metrics, name="metrics"),
     path("agentes/", include("agents.urls")),
     path("clientes/", include("registration.urls")),
-    path("captcha/refresh/", views.captcha_refresh, name="captcha-refresh-limited"),
+    # simple-captcha's own routes (captcha.urls) are not mounted: they serve images, audio and
+    # refreshes without a limit, and their audio pattern's dot is unescaped (`<key>xwav`
+    # matched). Its names point at our limited views; any other spelling under image/ or
+    # audio/ reaches the same view, counts against the same limit and finds nothing.
+    path("captcha/refresh/", views.captcha_refresh, name="captcha-refresh"),
+    re_path(r"^captcha/image/(?P<key>\w+)/$", views.captcha_image, name="captcha-image"),
     re_path(
-        r"^captcha/audio/(?P<key>\w+)\.wav$", views.captcha_audio, name="captcha-audio-limited"
+        r"^captcha/image/(?P<key>\w+)@2/$",
+        views.captcha_image,
+        {"scale": 2},
+        name="captcha-image-2x",
     ),
-    path("captcha/", include("captcha.urls")),
+    re_path(r"^captcha/image/", views.captcha_image, {"key": None}),
+    re_path(r"^captcha/audio/(?P<key>\w+)\.wav$", views.captcha_audio, name="captcha-audio"),
+    re_path(r"^captcha/audio/", views.captcha_audio, {"key": None}),
+    # Staff's second factor (namespace "backoffice"), before admin's catch-all.
+    path("admin/", include((staff_urlpatterns(), "backoffice"))),
     path("admin/", admin.site.urls),
     # The language switcher on every page posts to Django's set_language (/i18n/setlang/).
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,9 +1,12 @@
-"""Site-wide pages: the portal chooser, health, the captcha refresh and audio, and the login
-lockout."""
+"""Site-wide pages: the portal chooser, health, the captcha's refresh, image and audio, and
+the login lockout."""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from ipaddress import IPv6Address, ip_address, ip_network
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +28,7 @@ from django.views.decorators.cache import never_cache
 
 from notifications import heartbeat, selectors
 
-from . import ratelimit, redis_health, texts
+from . import metrics, ratelimit, redis_health, texts
 from .accounts import configs
 from .accounts import services as account_services
 from .logging import request_id
@@ -80,13 +83,8 @@ def liveness(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@never_cache
-def health(request: HttpRequest) -> JsonResponse:
-    """`/salud/`: readiness. 503 only when this pod cannot serve: its database does not
-    answer (or, embedded, takes no write). "degraded" (still 200) when Redis does not answer
-    (limits count in the database, mail waits for beat: every pod is in the same state, and
-    pulling them all out would be an outage), with failed or overdue outbox rows, or a stale
-    beat. Counts only: no addresses, versions or error texts."""
+def _readiness() -> tuple[dict[str, Any], int]:
+    """The readiness answer's body and HTTP status (below)."""
     checks: dict[str, str] = {}
     try:
         checks["database"] = _check_database()
@@ -94,7 +92,7 @@ def health(request: HttpRequest) -> JsonResponse:
         log.warning("Readiness check database failed", exc_info=True)
         checks["database"] = "error"
     if checks["database"] != "ok":
-        return JsonResponse({"status": "error", "checks": checks}, status=503)
+        return {"status": "error", "checks": checks}, 503
     checks["redis"] = _check_redis()
     figures = selectors.outbox_figures()
     body: dict[str, Any] = {
@@ -112,7 +110,74 @@ def health(request: HttpRequest) -> JsonResponse:
         stale = heartbeat.beat_is_stale(age)
         body["beat"] = {"stale": stale, "age_seconds": None if age is None else round(age)}
         degraded = degraded or stale
-    return JsonResponse({"status": "degraded" if degraded else "ok", **body})
+    return {"status": "degraded" if degraded else "ok", **body}, 200
+
+
+# Who reads the readiness details: the probes and monitors of our own network (as
+# portal.ratelimit.client_ip sees the address), or whoever holds METRICS_TOKEN. Listed rather
+# than ipaddress's is_private, which also counts documentation and Teredo (2001::/32)
+# addresses, the latter reachable from anywhere.
+_PRIVATE_NETWORKS = tuple(
+    ip_network(network)
+    for network in (
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",  # private
+        "127.0.0.0/8", "::1/128",  # loopback
+        "169.254.0.0/16", "fe80::/10",  # link-local
+        "fc00::/7",  # IPv6 unique local
+    )
+)  # fmt: skip
+
+
+def from_private_network(request: HttpRequest) -> bool:
+    """Whether the request's client address is private, loopback or link-local."""
+    try:
+        address = ip_address(ratelimit.client_ip(request))
+    except ValueError:  # "unknown": no address at all
+        return False
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:10.0.0.1, as a dual-stack socket reports it
+    return any(address in network for network in _PRIVATE_NETWORKS)
+
+
+class _RecentReadiness:
+    """The status word and HTTP status of a readiness check at most `seconds` old, made in
+    this process: any number of public calls costs one check per process per period, and no
+    counter to write either (a rate limit would write one per call)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._answer: tuple[float, str, int] | None = None
+
+    def get(self) -> tuple[str, int]:
+        with self._lock:  # threads that arrive meanwhile wait for this check, not run theirs
+            if self._answer is None or time.monotonic() - self._answer[0] >= self.seconds:
+                body, status = _readiness()
+                self._answer = (time.monotonic(), body["status"], status)
+            return self._answer[1], self._answer[2]
+
+    def forget(self) -> None:
+        with self._lock:
+            self._answer = None
+
+
+PUBLIC_READINESS = _RecentReadiness(seconds=5.0)
+
+
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    """`/salud/`: readiness. 503 only when this pod cannot serve: its database does not
+    answer (or, embedded, takes no write). "degraded" (still 200) when Redis does not answer
+    (limits count in the database, mail waits for beat: every pod is in the same state, and
+    pulling them all out would be an outage), with failed or overdue outbox rows, or a stale
+    beat. The checks and counts (no addresses, versions or error texts) only for a bearer of
+    METRICS_TOKEN or a private address (the probes, checked afresh on every call); anyone
+    else gets the status word alone, with the same HTTP status, from PUBLIC_READINESS."""
+    if metrics.bearer_authorized(request) or from_private_network(request):
+        body, status = _readiness()
+        return JsonResponse(body, status=status)
+    word, status = PUBLIC_READINESS.get()
+    return JsonResponse({"status": word}, status=status)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -152,14 +217,6 @@ def lockout_response(
     return render(request, "portal/locked.html", context, status=200)
 
 
-def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
-    """AXES_USERNAME_CALLABLE: the username axes counts failures for, cut to its column
-    (255 characters) so that a 100 KB "username" gets the wrong-password page, not a 500."""
-    source = credentials if credentials else getattr(request, "POST", {})
-    username = source.get(settings.AXES_USERNAME_FORM_FIELD)
-    return None if username is None else str(username).replace("\x00", "")[:255]
-
-
 def captcha_refresh(request: HttpRequest) -> HttpResponse:
     """simple-captcha's refresh, limited per IP (RATE_LIMITS["captcha_refresh"])."""
     from captcha.views import captcha_refresh as refresh
@@ -169,9 +226,25 @@ def captcha_refresh(request: HttpRequest) -> HttpResponse:
     return refresh(request)
 
 
-def captcha_audio(request: HttpRequest, key: str) -> HttpResponseBase:
+def captcha_image(request: HttpRequest, key: str | None, scale: int = 1) -> HttpResponseBase:
+    """simple-captcha's image of a challenge (drawn anew on each request), limited per IP
+    (RATE_LIMITS["captcha_image"]). `key` None: a spelling of the path our routes do not
+    name, counted all the same and not found."""
+    from captcha.views import captcha_image as image
+
+    if not ratelimit.consume("captcha_image", ip=ratelimit.client_ip(request)):
+        refused = _("Pediste la imagen demasiadas veces. Inténtalo más tarde.")
+        return HttpResponse(refused, status=429, content_type="text/plain; charset=utf-8")
+    if key is None:
+        raise Http404
+    response: HttpResponseBase = image(request, key, scale=scale)  # a PNG, or a 410 or 404
+    return response
+
+
+def captcha_audio(request: HttpRequest, key: str | None) -> HttpResponseBase:
     """simple-captcha's spoken challenge (a WAV file, never the answer as text), limited per
-    IP (RATE_LIMITS["captcha_audio"]); not found when CAPTCHA_FLITE_PATH is unset."""
+    IP (RATE_LIMITS["captcha_audio"]); not found when CAPTCHA_FLITE_PATH is unset. `key`
+    None: a spelling of the path our routes do not name, counted all the same and not found."""
     from captcha.views import captcha_audio as audio
 
     if not settings.CAPTCHA_FLITE_PATH:
@@ -179,5 +252,7 @@ def captcha_audio(request: HttpRequest, key: str) -> HttpResponseBase:
     if not ratelimit.consume("captcha_audio", ip=ratelimit.client_ip(request)):
         refused = _("Pediste el audio demasiadas veces. Inténtalo más tarde.")
         return HttpResponse(refused, status=429, content_type="text/plain; charset=utf-8")
+    if key is None:
+        raise Http404
     response: HttpResponseBase = audio(request, key)  # a ranged file response, or a 410
     return response

@@ -166,10 +166,16 @@ class Services:
         os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
         os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
         os.environ.setdefault("DJANGO_SSL_REDIRECT", "0")
+        # Links in emails name the test client's host; browser tests point them at the live
+        # server (tests/conftest.py, open_page).
+        os.environ.setdefault("PORTAL_BASE_URL", "http://testserver")
         # Pages are served from a checkout, with no collectstatic run (production's manifest).
         os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")
         # Production settings without an SMTP provider: each test gives its own sink.
         os.environ.setdefault("ALLOW_MAIL_CATCHER", "1")
+        # Staff sign in with a password alone unless a test asks for the production default
+        # (required): tests/portal/test_second_factor.py does, through the settings fixture.
+        os.environ.setdefault("STAFF_MFA", "optional")
         os.environ["ALTA_VAR_DIR"] = str(self.root / "var")
 
     def stop(self) -> None:

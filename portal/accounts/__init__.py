@@ -84,3 +84,13 @@ def config_for(user: User | AnonymousUser | None) -> AccountConfig | None:
     if user is None or not user.is_authenticated:
         return None
     return configs().get(user.kind)
+
+
+# The back office's account pages are its second-factor pages only (under /admin/): staff sign
+# in and out at Django admin. Not in ACCOUNT_CONFIGS, so no portal's login knows staff.
+STAFF = AccountConfig(
+    user_kind="staff",
+    namespace="backoffice",
+    display_name="Back-office",
+    account_page="mfa_manage",
+)

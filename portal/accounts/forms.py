@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
@@ -44,8 +45,9 @@ def check_current_password(request: HttpRequest, user: User, password: str) -> N
 
 class LoginForm(auth_forms.AuthenticationForm):
     """Usuario and Clave (agents) or Correo electrónico and Contraseña (clients). Only the
-    portal's own kind of user enters; a temporary password past its time is refused with
-    its own message (the password was right)."""
+    portal's own accounts exist here: a back-office one (which signs in only at /admin/) or
+    another portal's is an unknown name, its password never checked. A temporary password
+    past its time is refused with its own message (the password was right)."""
 
     def __init__(self, request: HttpRequest | None = None, *args: Any,
                  config: AccountConfig, **kwargs: Any) -> None:  # fmt: skip
@@ -87,19 +89,26 @@ class LoginForm(auth_forms.AuthenticationForm):
             ) from None
 
     def _authenticate(self) -> dict[str, Any]:
-        try:
-            return super().clean()
-        except ValidationError as error:
-            if error.code == "invalid_login" and services.blocked_account_password(
-                config=self.config,
-                username=self.cleaned_data.get("username") or "",
-                password=self.cleaned_data.get("password") or "",
+        # AuthenticationForm.clean, telling the backends which portal this is
+        # (portal.backends.LockoutBackend refuses the accounts that sign in elsewhere).
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is None or not password:
+            return self.cleaned_data
+        self.user_cache = authenticate(
+            self.request, username=username, password=password, user_kind=self.config.user_kind
+        )
+        if self.user_cache is None:
+            if services.blocked_account_password(
+                config=self.config, username=username, password=password
             ):
                 raise ValidationError(
                     texts.ACCOUNT_BLOCKED, code="blocked",
                     params={"phone": settings.CALL_CENTER_PHONE},
-                ) from None  # fmt: skip
-            raise
+                )  # fmt: skip
+            raise self.get_invalid_login_error()
+        self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
 
     def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
@@ -329,3 +338,58 @@ class ContactForm(PhoneForm):
                 except ValidationError as error:
                     self.add_error("password", error)
         return data
+
+
+# --- Second factor -----------------------------------------------------------------------------
+
+
+class SecondFactorCodeForm(forms.Form):
+    """The 6-digit code an authenticator app shows now."""
+
+    code = forms.CharField(
+        label=_("Código de 6 dígitos de tu app de autenticación"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"}
+        ),
+    )
+
+
+class RecoveryCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Código de recuperación"),
+        max_length=24,
+        help_text=_("Uno de los diez códigos que guardaste al activar el segundo factor."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class CurrentPasswordForm(forms.Form):
+    """The current password, checked (and counted against the login lockout) on clean."""
+
+    password = forms.CharField(
+        label=_("Contraseña actual"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: User, request: HttpRequest, **kwargs: Any) -> None:
+        self.user, self.request = user, request
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data.get("password") or ""
+        check_current_password(self.request, self.user, password)
+        return password
+
+
+class FactorRemoveForm(CurrentPasswordForm):
+    """Removing a factor: the password and a current factor (an app's code or a recovery
+    code), so a session left open is not enough to take the second factor away."""
+
+    factor = forms.CharField(widget=forms.HiddenInput)
+    code = forms.CharField(
+        label=_("Código de tu app o un código de recuperación"),
+        max_length=24,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
+    )

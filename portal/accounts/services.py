@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, authenticate, get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -52,6 +52,30 @@ class PasswordCheck(enum.Enum):
     LOCKED = "locked"  # past the login limit: even the right password is refused
 
 
+# --- Who signs in where --------------------------------------------------------------------
+
+
+def is_back_office(user: User) -> bool:
+    """Staff and superusers, whatever their `kind`: they sign in only at /admin/."""
+    return user.kind == user.Kind.STAFF or user.is_staff or user.is_superuser
+
+
+def portal_accounts(config: AccountConfig) -> QuerySet[User]:
+    """The accounts that exist for `config`'s portal: its kind, no back-office account (to
+    its login, reset and code forms any other is an unknown name)."""
+    return get_user_model().objects.filter(
+        kind=config.user_kind, is_staff=False, is_superuser=False
+    )
+
+
+def signs_in_elsewhere(*, username: str, user_kind: str) -> bool:
+    """True when `username` (exactly, as ModelBackend looks it up) names an account that
+    does not sign in to the portal of `user_kind`: a back-office one, or another portal's."""
+    user_model = get_user_model()
+    user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
+    return user is not None and (user.kind != user_kind or is_back_office(user))
+
+
 # --- Passwords -----------------------------------------------------------------------------
 
 
@@ -72,8 +96,10 @@ def set_password(user: User, raw_password: str) -> None:
     )
     from axes.utils import reset as axes_reset
 
+    from portal.lockout import portal_key
+
     try:  # axes' bookkeeping must not block the change
-        axes_reset(username=user.get_username())
+        axes_reset(username=portal_key(user.get_username()))
     except Exception:  # noqa: BLE001, S110  # nosec B110
         pass
 
@@ -134,7 +160,7 @@ def temporary_password_expired(user: User) -> bool:
 def blocked_account_password(*, config: AccountConfig, username: str, password: str) -> bool:
     """True when `password` is right for this portal's inactive account `username`: only
     its owner is told the account is blocked; a wrong password keeps the usual answer."""
-    accounts = get_user_model().objects.filter(kind=config.user_kind, is_active=False)
+    accounts = portal_accounts(config).filter(is_active=False)
     user = accounts.filter(username=username).first()
     return user is not None and user.check_password(password)
 
@@ -215,9 +241,7 @@ def _reset_by_email(config: AccountConfig, email: str, *, base_url: str) -> None
     address's limit nothing more is sent, silently."""
     if not ratelimit.consume("reset_password_email", email=email):
         return
-    users = get_user_model().objects.filter(
-        kind=config.user_kind, is_active=True, email__iexact=email
-    )
+    users = portal_accounts(config).filter(is_active=True, email__iexact=email)
     found = False
     for user in users:
         found = True
@@ -231,8 +255,8 @@ def _reset_by_username(config: AccountConfig, username: str, *, base_url: str) -
     sent, and the answer takes USERNAME_RESET_SECONDS either way."""
     started = time.monotonic()
     user = (
-        get_user_model()
-        .objects.filter(kind=config.user_kind, is_active=True, username__iexact=username)
+        portal_accounts(config)
+        .filter(is_active=True, username__iexact=username)
         .exclude(email="")
         .first()
     )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 from django.views import View
+from django.views.generic import RedirectView
 
-from . import AccountConfig, views
+from . import STAFF, AccountConfig, views
+from .mfa_views import MFA_PAGES
+from .passkeys import PASSKEY_PAGES
 
 # URL name → (path, view); the names are the same in every portal's namespace.
 PAGES: dict[str, tuple[str, type[View]]] = {
@@ -29,7 +32,32 @@ CONTACT_PAGES: dict[str, tuple[str, type[View]]] = {
 
 def account_urlpatterns(config: AccountConfig) -> list[URLPattern]:
     """The account pages of `config`'s portal, to include in its URLconf."""
-    pages = {**PAGES, **(CONTACT_PAGES if config.first_entry_checks else {})}
+    pages = {
+        **PAGES,
+        **(CONTACT_PAGES if config.first_entry_checks else {}),
+        **MFA_PAGES,
+        **PASSKEY_PAGES,
+    }
     return [
         path(route, view.as_view(config=config), name=name) for name, (route, view) in pages.items()
+    ]
+
+
+def staff_urlpatterns() -> list[URLPattern]:
+    """The back office's second-factor pages, mounted under /admin/ (namespace "backoffice")
+    before Django admin's own; "home" and "login" are admin's."""
+    pages = {**MFA_PAGES, **PASSKEY_PAGES}
+    return [
+        *(
+            path(route, view.as_view(config=STAFF), name=name)
+            for name, (route, view) in pages.items()
+        ),
+        path(
+            "segundo-factor/inicio/", RedirectView.as_view(pattern_name="admin:index"), name="home"
+        ),
+        path(
+            "segundo-factor/ingresar/",
+            RedirectView.as_view(pattern_name="admin:login"),
+            name="login",
+        ),
     ]

@@ -20,8 +20,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
 from portal import codes, ratelimit, texts
+from portal.links import email_base_url
 
-from . import AccountConfig, config_for, forms, services
+from . import AccountConfig, config_for, forms, mfa, services
 from .guards import AccountRequiredMixin
 
 if TYPE_CHECKING:
@@ -40,10 +41,6 @@ def safe_next(request: HttpRequest) -> str:
 
 def _with_next(url: str, next_url: str) -> str:
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
-
-
-def _base_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/")
 
 
 def _requester(request: HttpRequest) -> dict[str, str]:
@@ -249,10 +246,12 @@ class EmailChangeConfirmView(AccountRequiredMixin, AccountPageMixin, FormView):
         if result is not codes.Check.OK:
             form.add_error("code", texts.code_error(result.value))
             return self.form_invalid(form)
+        first_entry = self.config.first_entry_checks and user.contact_confirmed_at is None
         if self.config.first_entry_checks:
             services.confirm_contact(user)
         messages.success(self.request, texts.EMAIL_CHANGED)
-        return redirect(safe_next(self.request) or resolve_url(self.config.account_url_name))
+        target = safe_next(self.request) or resolve_url(self.config.account_url_name)
+        return redirect(_offer_second_factor(self.config, user, target) if first_entry else target)
 
 
 # --- Contact data (portals that confirm it at the first entry) -------------------------------
@@ -297,7 +296,16 @@ class ConfirmContactView(SendsEmailCodeMixin, AccountPageMixin, FormView):
             return self.send_email_code(form)
         services.confirm_contact(user)
         messages.success(self.request, texts.CONTACT_CONFIRMED)
-        return redirect(safe_next(self.request) or resolve_url(self.config.home_url_name))
+        target = safe_next(self.request) or resolve_url(self.config.home_url_name)
+        return redirect(_offer_second_factor(self.config, user, target))
+
+
+def _offer_second_factor(config: AccountConfig, user: User, target: str) -> str:
+    """After the first entry's checks: the second factor's offer where it is optional and
+    none is enrolled (it says "Ahora no" and goes on to `target`), else `target`."""
+    if mfa.offer_enrolment(user):
+        return _with_next(resolve_url(config.url_name("mfa_setup")), target)
+    return target
 
 
 # --- "¿Olvidaste tu contraseña?" and set-password links ------------------------------------
@@ -319,7 +327,7 @@ class PasswordResetView(AccountPageMixin, FormView):
 
     def form_valid(self, form: Form) -> HttpResponse:
         services.request_password_reset(
-            self.config, form.cleaned_data["email"], base_url=_base_url(self.request)
+            self.config, form.cleaned_data["email"], base_url=email_base_url(self.request)
         )
         return redirect(self.config.url_name("password_reset_done"))
 

@@ -69,6 +69,9 @@ def test_migration_creates_revisores_group_with_just_the_review_permissions():
         ("agents", "view_accessrequest"),
         ("agents", "view_agent"),
         ("agents", "view_decision"),
+        # Resetting an agent's lost second factor (portal migration 0008; never staff's).
+        ("portal", "add_secondfactorreset"),
+        ("portal", "view_secondfactorreset"),
     }
 
 

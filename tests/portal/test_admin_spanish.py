@@ -93,6 +93,10 @@ def superuser_client(client, make_request, make_person, make_agent):
     agent_services.reject_request(rejected.pk, superuser, "Motivo de prueba.")
     Announcement.objects.create(title="Novedad", body="Texto")
     registration_services.invite(make_person(), by=superuser, base_url="http://testserver/")
+    from portal.accounts import mfa
+
+    lost = User.objects.create_user("perdio.telefono@ejemplo.test", kind=User.Kind.CLIENT)
+    mfa.reset_second_factor(user=lost, reason="Llamada, folio 1", reset_by=superuser)
     client.superuser, client.pending = superuser, pending
     return client
 

@@ -153,11 +153,12 @@ def test_client_registration_wizard_steps(
 def test_logins_and_homes(
     client, make_portal_user, portal, login, home, django_assert_max_num_queries
 ):
-    """Measured: login GET 0, login POST 15 (django-axes: 8 of them), home 6 or 7."""
+    """Measured: login GET 0, login POST 17 (django-axes: 8 of them; whether the account has a
+    second factor: 2), home 6 or 7."""
     user = make_portal_user(portal, password=PASSWORD)
     with django_assert_max_num_queries(1):
         assert client.get(login).status_code == 200
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(18):
         response = client.post(login, {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
     with django_assert_max_num_queries(8):
