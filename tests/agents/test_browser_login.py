@@ -66,6 +66,8 @@ def test_approval_in_admin_to_welcome(page, make_agent, make_request, make_revie
     assert page.get_by_label("Correo electrónico").input_value() == "zruiz@ejemplo.test"
     page.get_by_label("Teléfono de contacto").fill("55 1234 5678")
     page.get_by_role("button", name="Continuar").click()
+    # The second factor is offered (AGENT_MFA's default, optional): not now.
+    page.get_by_role("button", name="Ahora no").click()
 
     assert page.get_by_role("heading", name="Bienvenido ZELINDABETH RUIZ").is_visible()
     for link in ["Administra tu Usuario", "Ayuda", "Contacto", "Inicio", "Herramientas"]:

@@ -49,6 +49,10 @@ def test_confirming_same_email_and_phone_opens_home_and_the_page_asked_for(clien
     response = client.get(manage)
     assert response.url == f"{CONFIRM}?next=%2Fagentes%2Fusuario%2F"
     response = client.post(CONFIRM, {"email": user.email, "phone": "55 1234 5678", "next": manage})
+    # The second factor is offered first (AGENT_MFA's default, optional); "Ahora no" goes on.
+    offer = f"{reverse('agents:mfa_setup')}?next=%2Fagentes%2Fusuario%2F"
+    assert response.status_code == 302 and response.url == offer
+    response = client.post(offer, {"next": manage})
     assert response.status_code == 302 and response.url == manage
     user.refresh_from_db()
     assert user.contact_confirmed_at is not None and user.phone == "5512345678"
@@ -85,7 +89,8 @@ def test_new_email_at_first_entry_is_confirmed_by_code_sent_to_it(
     page = client.get(response.url)
     assert "nuevo@ejemplo.test" in page.text
     response = client.post(reverse("agents:email_confirm"), {"code": last_code()})
-    assert response.url == reverse("agents:manage")
+    # Then the second factor's offer (optional by default), before the page.
+    assert response.url == f"{reverse('agents:mfa_setup')}?next=%2Fagentes%2Fusuario%2F"
     user.refresh_from_db()
     assert user.email == "nuevo@ejemplo.test" and user.contact_confirmed_at is not None
     assert client.get(HOME).status_code == 200

@@ -38,6 +38,7 @@ CONTEXT = {
     "role": "Agente",
     "when": "1 de diciembre de 2026 a las 10:00",
     "changed_at": "1 de diciembre de 2026 a las 10:00",
+    "change": "app_added",  # segundo_factor: which change of the second factor
     "requested_at": "1 de diciembre de 2026 a las 10:00",
     "new_email": "otra@ejemplo.test",
     "new_email_masked": "o***@ejemplo.test",
