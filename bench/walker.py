@@ -182,7 +182,7 @@ def client_fields(person: PersonRow, step: str, code: str = "") -> dict:
             "fecha_nacimiento": person.fecha_nacimiento.strftime("%d/%m/%Y"),
         }
     if step == "products":
-        return {"email_choice": person.email}
+        return {"email_choice": "0"}  # the address on file, by its position in the list
     if step == "code":
         return {"code": code}
     raise ValueError(step)

@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from portal import texts
+from portal.accounts.services import mask_email
 from portal.codes import Check
 from portal.wizards import IdentifyOnceForm
 
@@ -31,6 +32,11 @@ MSG_ON_FILE_ONLY = _(
     "Por seguridad, tu usuario debe ser uno de los correos electrónicos que tenemos "
     "registrados. Selecciona uno de la lista; si ninguno es tuyo, comunícate al Call Center "
     "%(phone)s."
+)
+MSG_ASK_FOR_INVITATION = _(
+    "No tenemos un correo electrónico registrado para ti. Para registrarte, comunícate al "
+    "Call Center %(phone)s y pide una invitación: te enviaremos un correo con tu clave de "
+    "registro para que continúes en «Recibí un correo para registrarme»."
 )
 POLICY_HELP = _(
     "Lo encuentras en la carátula de tu póliza, en la parte superior derecha, junto a "
@@ -261,16 +267,26 @@ class ProductsForm(forms.Form):
         self.person = person
         self.session_key = session_key
         self.client_ip = client_ip
-        emails = list(person.emails.values_list("email", flat=True)) if person else []
+        # Chosen by position: the addresses on file are masked until a code proves control
+        # of one, so none reaches the page, its attributes or the posted data.
+        self.emails_on_file = services.emails_on_file(person) if person else []
         field = cast(forms.ChoiceField, self.fields["email_choice"])
-        field.choices = [(e, e) for e in emails]
-        if not emails:
+        field.choices = list(enumerate(services.masked_emails(self.emails_on_file)))
+        if not self.emails_on_file:
             del self.fields["email_choice"]
         self.new_email_allowed = services.new_email_allowed(person)
         if not self.new_email_allowed:
             del self.fields["new_email"], self.fields["new_email_confirmation"]
+        # No address on file and CLIENT_WITHOUT_EMAIL_ON_FILE=invitation: nothing to choose.
+        self.invitation_needed = not self.emails_on_file and not self.new_email_allowed
+
+    @property
+    def invitation_message(self) -> str:
+        return MSG_ASK_FOR_INVITATION % {"phone": settings.CALL_CENTER_PHONE}
 
     def on_file_only_error(self) -> ValidationError:
+        if self.invitation_needed:
+            return ValidationError(self.invitation_message, code="invitation")
         return ValidationError(
             MSG_ON_FILE_ONLY, code="on_file_only", params={"phone": settings.CALL_CENTER_PHONE}
         )
@@ -289,9 +305,12 @@ class ProductsForm(forms.Form):
             if new != again:
                 self.add_error("new_email_confirmation", texts.EMAILS_DIFFER)
                 return data
-            email = new
+            email = shown = new
         else:
-            email = (data.get("email_choice") or "").lower()
+            choice = data.get("email_choice") or ""
+            # A valid choice is a position in the list (ChoiceField checked it).
+            email = self.emails_on_file[int(choice)] if choice else ""
+            shown = mask_email(email)
         if not email:
             if not self.new_email_allowed:
                 raise self.on_file_only_error()
@@ -311,6 +330,8 @@ class ProductsForm(forms.Form):
         except services.EmailTaken:
             raise ValidationError(texts.EMAIL_TAKEN, code="taken") from None
         data["email"] = email
+        # What the code step may say: the address typed here, or the mask of one on file.
+        data["email_shown"] = shown
         return data
 
 

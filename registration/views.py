@@ -24,6 +24,7 @@ from formtools.wizard.views import NamedUrlSessionWizardView, normalize_name
 
 from portal import codes, ratelimit, texts
 from portal.accounts.guards import account_required
+from portal.accounts.services import mask_email
 from portal.links import email_base_url
 from portal.wizards import PortalWizardMixin, fingerprint
 
@@ -44,6 +45,9 @@ STEP_TITLES = {
 }
 IDENTITY = "identity"  # {"fp", "person", "invitation"}: identification checked once
 EMAIL = "email"  # the email chosen in "products"
+# How the code step names that email: as typed, or masked when it is an address on file
+# (whoever identified with a printed policy has not yet proved control of it).
+EMAIL_SHOWN = "email_shown"
 CODE_SENT = "code_sent"  # {"person", "email"}: a code was sent for this pair
 VERIFIED = "verified"  # {"person", "email"}: the code was right for this pair
 REGISTERED = "client_registered"  # session: email shown on the confirmation screen
@@ -155,7 +159,8 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):
                 self.storage.extra_data = {IDENTITY: identity}
             self.remember_read(person)  # the next step needs it too
         elif step == "products":
-            self._set_extra(**{EMAIL: form.cleaned_data["email"]})
+            cleaned = form.cleaned_data
+            self._set_extra(**{EMAIL: cleaned["email"], EMAIL_SHOWN: cleaned["email_shown"]})
         elif step == "code":
             self._set_extra(**{VERIFIED: self._pair()})
         return super().process_step(form)
@@ -179,7 +184,10 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):
             messages.warning(self.request, texts.code_wait(refused.wait_seconds))
             return
         self._set_extra(**{CODE_SENT: pair})
-        messages.info(self.request, str(texts.CODE_SENT) % {"email": pair["email"]})
+        messages.info(self.request, str(texts.CODE_SENT) % {"email": self._email_shown()})
+
+    def _email_shown(self) -> str:
+        return str(self._extra(EMAIL_SHOWN) or mask_email(self._extra(EMAIL, "")))
 
     def render(self, form: Form | None = None, **kwargs: Any) -> HttpResponse:
         if self.steps.current == "code" and self._extra(VERIFIED) != self._pair():
@@ -197,7 +205,7 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):
             context["policies"] = person.policies.all() if person else []
         if current == "code":
             email = self._extra(EMAIL, "")
-            context["email"] = email
+            context["email"] = self._email_shown() if email else ""
             context["wait_seconds"] = services.seconds_until_next_code(email) if email else 0
             person = self._person()
             context["undeliverable"] = bool(
@@ -218,7 +226,8 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):
         ):
             # The email changed in another tab after the code was checked: a new code.
             self.storage.current_step = "code"
-            self._set_extra(**{EMAIL: email})
+            shown = form_dict["products"].cleaned_data["email_shown"]
+            self._set_extra(**{EMAIL: email, EMAIL_SHOWN: shown})
             return self.render(self.get_form(step="code"))
         try:
             user = services.register_client(

@@ -354,11 +354,13 @@ class ClientWizard(WizardDriver):
     def __init__(self, client, url=CLIENT_WIZARD_URL):
         super().__init__(client)
         self.url = url
+        self.person = None  # who `identify` named: `choose_email` posts positions in its list
         self.prefix = (
             "key_registration_wizard" if url == KEY_WIZARD_URL else "client_registration_wizard"
         )
 
     def identify(self, person, **overrides):
+        self.person = person
         data = {
             "numero_poliza": person.policies.first().numero_poliza,
             "nombre": person.nombre,
@@ -369,12 +371,23 @@ class ClientWizard(WizardDriver):
         return self.post("identify", data)
 
     def identify_with_key(self, key, numero_poliza):
+        from registration.models import Person
+
+        self.person = Person.objects.filter(policies__numero_poliza=numero_poliza).first()
         return self.post("identify", {"clave_registro": key, "numero_poliza": numero_poliza})
+
+    def email_position(self, email: str) -> str:
+        """What the email step posts for an address on file: its position in the list (the
+        address itself is never in the page); an address not on file is posted as typed."""
+        from registration.services import emails_on_file
+
+        on_file = emails_on_file(self.person) if self.person is not None else []
+        return str(on_file.index(email.lower())) if email.lower() in on_file else email
 
     def choose_email(self, email=None, new=None, again=None):
         data = {}
         if email:
-            data["email_choice"] = email
+            data["email_choice"] = self.email_position(email)
         if new is not None:
             data["new_email"] = new
             data["new_email_confirmation"] = new if again is None else again

@@ -253,7 +253,7 @@ def test_every_valid_client_step_post_redirects_to_the_next_steps_url(
     response = wizard.post("identify", policy_data(person), follow=False)
     assert response.status_code == 302 and response.url == "/clientes/registro/products/"
     assert "Paso 2 de 4" in client.get(response.url).text
-    response = wizard.post("products", {"email_choice": email}, follow=False)
+    response = wizard.post("products", {"email_choice": "0"}, follow=False)  # by position
     assert response.status_code == 302 and response.url == "/clientes/registro/code/"
     with django_capture_on_commit_callbacks(execute=True):
         assert "Paso 3 de 4" in client.get(response.url).text  # sends the code

@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
+from portal.accounts.services import mask_email
 from registration import services
 from tests.helpers import last_code, last_link
 
@@ -30,7 +31,8 @@ def choose_email_and_confirm_code(page, email):
         )
     ).to_be_visible()
     sent = len(mail.outbox)
-    page.get_by_label(email).check()
+    # Shown masked, as the notices mask it: the full address only after the code.
+    page.get_by_label(mask_email(email)).check()
     page.get_by_role("button", name="SIGUIENTE").click()
     expect(page.get_by_text("Paso 3 de 4")).to_be_visible()
     wait_for_mail(sent + 1)
