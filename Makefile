@@ -41,11 +41,13 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 # printed reviewer password) loaded. With DATABASE_URL, REDIS_URL or EMAIL_HOST in the
 # environment the same command uses them (and, with REDIS_URL, starts a Celery worker with
 # beat beside the server); with DATABASE_URL it loads no demo data: that database may be a
-# real one (`make demo` loads it on purpose).
+# real one (`make demo` loads it on purpose). What is past its retention (RETENTION_DAYS) is
+# purged at each start: the embedded mode has no beat to do it daily.
 run: install
 	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
 	$(BIN)/python manage.py migrate_locked --noinput && \
 	$(BIN)/python manage.py createcachetable && \
+	$(BIN)/python manage.py purge_personal_data && \
 	if [ -z "$$DATABASE_URL" ]; then \
 	  $(BIN)/python manage.py load_demo; \
 	else \

@@ -3,6 +3,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.core import management
 
+from portal import retention
+
 from . import services
 from .heartbeat import record_beat_heartbeat
 
@@ -29,8 +31,17 @@ def send_pending() -> int:
     return len(ids)
 
 
+# Kept for the beat of a release still running during an upgrade; `purge_personal_data`
+# deletes expired sessions now.
 @shared_task
 def clear_sessions() -> None:
-    """Beat, daily: delete expired sessions, where formtools keeps the wizards' data (typed
-    personal data) until the session is cleared."""
+    """Delete expired sessions, where formtools keeps the wizards' data (typed personal
+    data) until the session is cleared."""
     management.call_command("clearsessions")
+
+
+@shared_task
+def purge_personal_data() -> dict[str, int]:
+    """Beat, daily: delete or anonymise what is past settings.RETENTION_DAYS, expired
+    sessions included; returns the rows per kind."""
+    return retention.purge()
