@@ -154,6 +154,11 @@ class AccessRequest(models.Model):
     # Set when the mail server refused the request's address for good (a 5xx): the reviewer
     # sees it in the queue and rejects, or the agent files again with a working address.
     email_undeliverable_at = models.DateTimeField(_("correo no entregable"), null=True, blank=True)
+    # The privacy notice's version shown when the request was filed (the consent record); ""
+    # for requests filed before it was kept (db_default: the previous release still inserts).
+    privacy_notice_version = models.CharField(
+        _("versión del aviso de privacidad"), max_length=40, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("solicitud de acceso")

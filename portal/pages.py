@@ -13,8 +13,24 @@ from portal.accounts.services import lockout_minutes
 
 
 def privacy(request: HttpRequest) -> HttpResponse:
-    """ "Política de Privacidad": what the portal keeps, for what, and the ARCO rights."""
-    return render(request, "portal/privacy.html")
+    """ "Política de Privacidad", the full privacy notice with the LFPDPPP's elements: who is
+    responsible, what the portal keeps and for what, with whom it is shared, the ARCO rights,
+    the cookies, a version and a date. The text is the insurer's, in its template."""
+    from portal.accounts.views import SetPasswordView
+
+    context = {
+        "responsible_name": settings.PRIVACY_RESPONSIBLE_NAME,
+        "responsible_address": settings.PRIVACY_RESPONSIBLE_ADDRESS,
+        "contact_email": settings.PRIVACY_CONTACT_EMAIL,
+        "notice_version": settings.PRIVACY_NOTICE_VERSION,
+        "notice_date": settings.PRIVACY_NOTICE_DATE,
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "csrf_cookie": settings.CSRF_COOKIE_NAME,
+        "language_cookie": settings.LANGUAGE_COOKIE_NAME,
+        "link_cookie": SetPasswordView.token_cookie,
+        "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
+    }
+    return render(request, "portal/privacy.html", context)
 
 
 def security(request: HttpRequest) -> HttpResponse:

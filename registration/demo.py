@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
 
+from portal import notice
+
 from .models import Person, PersonEmail
 
 DEMO_CSV = Path(settings.BASE_DIR) / "demo" / "policies.csv"
@@ -40,6 +42,8 @@ def load(stdout: TextIO) -> list[str]:
             person.user = user
             person.save(update_fields=["user"])
             PersonEmail.objects.get_or_create(person=person, email=email)
+            if created:  # registered, as far as the demo goes: the notice was accepted
+                notice.record_acceptance(user=user, source=notice.Source.REGISTRATION)
     return [
         f"Cliente de demostración: correo «{email}», contraseña «{password}» "
         "(en /clientes/ingresar/)"

@@ -31,6 +31,11 @@ class Person(models.Model):
     # account was created on another address; back-office lifts it after the Call Center
     # confirms who the person is.
     account_blocked_at = models.DateTimeField(_("cuenta bloqueada"), null=True, blank=True)
+    # The privacy notice's version shown when the client registered (the consent record; the
+    # account's later versions are portal.NoticeAcceptance rows); "" before it was kept.
+    privacy_notice_version = models.CharField(
+        _("versión del aviso de privacidad"), max_length=40, blank=True, default="", db_default=""
+    )
     imported_at = models.DateTimeField(_("importado"), auto_now=True)
 
     class Meta:
@@ -116,6 +121,10 @@ class RegistrationKey(models.Model):
     sent_at = models.DateTimeField(_("enviada"), null=True, blank=True)
     expires_at = models.DateTimeField(_("vence"))
     used_at = models.DateTimeField(_("usada"), null=True, blank=True)
+    # The privacy notice's version shown when the invitation was accepted (set with used_at).
+    privacy_notice_version = models.CharField(
+        _("versión del aviso de privacidad"), max_length=40, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("invitación de registro")

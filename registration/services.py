@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import pgettext
 
 from notifications.services import queue_email
-from portal import codes, ratelimit
+from portal import codes, notice, ratelimit
 from portal.accounts.services import (
     EmailInUse,
     EmailUnavailable,
@@ -163,11 +163,22 @@ def emails_on_file(person: Person) -> list[str]:
     return [e.lower() for e in person.emails.order_by("pk").values_list("email", flat=True)]
 
 
+def masked_emails(emails: list[str]) -> list[str]:
+    """The addresses as the email step shows them (`mask_email`); two that mask alike are
+    numbered by position, so the person can still tell them apart."""
+    masks = [mask_email(e) for e in emails]
+    return [
+        f"{mask} ({n})" if masks.count(mask) > 1 else mask for n, mask in enumerate(masks, start=1)
+    ]
+
+
 def new_email_allowed(person: Person | None) -> bool:
-    """Whether "o ingresa uno nuevo" is offered: always when nothing is on file, else as
-    settings say (policy data alone must not put the account on any address)."""
+    """Whether "o ingresa uno nuevo" is offered. Nothing on file: as
+    CLIENT_WITHOUT_EMAIL_ON_FILE says ("invitation" sends the person to the Call Center).
+    Addresses on file: as CLIENT_NEW_EMAIL_WHEN_ON_FILE says (policy data alone must not put
+    the account on any address)."""
     if person is None or not person.emails.exists():
-        return True
+        return bool(settings.CLIENT_WITHOUT_EMAIL_ON_FILE == "allow")
     return bool(settings.CLIENT_NEW_EMAIL_WHEN_ON_FILE)
 
 
@@ -252,19 +263,25 @@ def register_client(
                 kind=User.Kind.CLIENT,
             )
             on_file = emails_on_file(person)
-            if on_file and email not in on_file and not new_email_allowed(person):
+            if email not in on_file and not new_email_allowed(person):
                 raise NewEmailNotAllowed()
             user.set_unusable_password()
             user.save()
             person.user = user
-            person.save(update_fields=["user"])
+            # The notice shown beside the identification step: the registration's consent.
+            person.privacy_notice_version = notice.current_version()
+            person.save(update_fields=["user", "privacy_notice_version"])
+            notice.record_acceptance(
+                user=user,
+                source=notice.Source.INVITATION if invitation_id else notice.Source.REGISTRATION,
+            )
             PersonEmail.objects.get_or_create(person=person, email=email)
             if email not in on_file:
                 _queue_new_email_notices(person, user, to=on_file, base_url=base_url)
             if invitation_id is not None:
                 updated = RegistrationKey.objects.filter(
                     pk=invitation_id, person=person, used_at=None
-                ).update(used_at=timezone.now())
+                ).update(used_at=timezone.now(), privacy_notice_version=notice.current_version())
                 if not updated:
                     raise AlreadyRegistered()
             # The person's other invitations are no longer needed.

@@ -11,7 +11,7 @@ from django.utils import timezone
 from agents.models import AccessRequest, Agent, Channel, Role
 from agents.saa import normalize_rfc
 from notifications.services import queue_email
-from portal import ratelimit
+from portal import notice, ratelimit
 from portal.accounts.services import mask_email
 
 if TYPE_CHECKING:
@@ -104,6 +104,7 @@ def submit_access_request(
                 email=email,
                 email_differs_from_saa=differs,
                 language=language,
+                privacy_notice_version=notice.current_version(),
             )
             request.channels.set(channels)
             queue_email(

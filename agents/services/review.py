@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from agents.accounts import AGENTS
 from agents.models import AccessRequest, Agent, Decision, Role
 from notifications.services import queue_email
+from portal import notice
 from portal.accounts.services import login_url, queue_password_link
 
 from .identification import email_differs_from_saa
@@ -140,6 +141,11 @@ def approve_request(
             base_url=base_url,
             language=request.language,
         )
+        if request.privacy_notice_version:  # the notice the agent accepted when filing
+            notice.record_acceptance(
+                user=user, source=notice.Source.ACCESS_REQUEST,
+                version=request.privacy_notice_version, accepted_at=request.created_at,
+            )  # fmt: skip
         _record_decision(
             request, AccessRequest.Status.APPROVED, by, email_override_confirmed=override
         )
