@@ -19,6 +19,7 @@ RUN pybabel -q compile -d locale -D django
 # builds a link (PORTAL_BASE_URL, required too, is the running container's).
 RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=build \
     PORTAL_BASE_URL=https://build ALLOW_MAIL_CATCHER=1 DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    PRIVACY_RESPONSIBLE_NAME=build PRIVACY_RESPONSIBLE_ADDRESS=build PRIVACY_CONTACT_EMAIL=build@build \
     python manage.py collectstatic --noinput \
     && rm -f /tmp/build.sqlite3
 # Not root: the code and static files stay root's and read-only to the app; only var/ is its.

@@ -25,6 +25,9 @@ def production_env(**variables: str) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         # Required with DEBUG off; no bench follows a link from an email.
         "PORTAL_BASE_URL": "http://127.0.0.1",
+        "PRIVACY_RESPONSIBLE_NAME": "Aseguradora Ejemplo Alta, S.A. de C.V.",
+        "PRIVACY_RESPONSIBLE_ADDRESS": "Avenida Ejemplo 123, Ciudad de México",
+        "PRIVACY_CONTACT_EMAIL": "privacidad@alta.test",
         "DJANGO_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",
         # No SMTP provider: mail goes to the dev inbox or the bench's own sink.

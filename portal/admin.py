@@ -25,6 +25,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import lockout
+from .accounts.services import mask_email
 from .models import User
 
 # Django writes "Can add <model>" into the database once, in English, at migrate.
@@ -63,7 +64,15 @@ class SpanishPermissionsMixin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(SpanishPermissionsMixin, DjangoUserAdmin):
-    list_display = ("username", "email", "first_name", "last_name", "kind", "is_staff")
+    # Masked in the list (a client's username is an email); in full on the account's page.
+    list_display = (
+        "masked_username",
+        "masked_email",
+        "first_name",
+        "last_name",
+        "kind",
+        "is_staff",
+    )
     list_filter = ("kind", "is_staff", "is_active")
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
@@ -82,6 +91,14 @@ class UserAdmin(SpanishPermissionsMixin, DjangoUserAdmin):
         ),
     )
     actions = ["unlock_login"]
+
+    @admin.display(description=_("nombre de usuario"), ordering="username")
+    def masked_username(self, obj: User) -> str:
+        return mask_email(obj.username) if "@" in obj.username else obj.username
+
+    @admin.display(description=_("correo electrónico"), ordering="email")
+    def masked_email(self, obj: User) -> str:
+        return mask_email(obj.email) if obj.email else ""
 
     @admin.action(description=_("Desbloquear el inicio de sesión"), permissions=["unlock"])
     def unlock_login(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -185,5 +202,7 @@ if admin.site.is_registered(AccessAttempt):  # AXES_ENABLE_ADMIN
     admin.site.register(AccessAttempt, AccessAttemptAdmin)
 
 
-# The second factor's resets (a module of its own: it is the reset, not a list of rows).
-from . import second_factor_admin  # noqa: E402, F401
+# Modules of their own: the ARCO queue (answering a request is a form on its page), who
+# looked at a record (the read log, superusers only, and the mixin that writes it), and the
+# second factor's resets (adding one is the reset, not a list of rows).
+from . import arco_admin, record_access, second_factor_admin  # noqa: E402, F401

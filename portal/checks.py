@@ -51,6 +51,7 @@ def production_problems(
     portal_base_url: str,
     plain_http_trial: bool,
     allowed_hosts: list[str],
+    privacy_unset: list[str] | None = None,
 ) -> list[tuple[str, str]]:
     """(check id, one line) per reason these values must not serve the public (empty: none)."""
     problems = []
@@ -96,6 +97,15 @@ def production_problems(
     )
     if base_url:
         problems.append(("alta.W006", base_url))
+    if privacy_unset:
+        # The notice at /privacidad/ and beside every form would name the fictional insurer.
+        problems.append(
+            (
+                "alta.W007",
+                f"{', '.join(privacy_unset)} not set: the privacy notice must give the "
+                "insurer's legal name, address and privacy contact (docs/deploy.md).",
+            )
+        )
     return problems
 
 
@@ -165,5 +175,6 @@ def check_production_values(**_: Any) -> list[checks.CheckMessage]:
         portal_base_url=settings.PORTAL_BASE_URL,
         plain_http_trial=not settings.SECURE_COOKIES,
         allowed_hosts=settings.ALLOWED_HOSTS,
+        privacy_unset=settings.PRIVACY_UNSET,
     )
     return [checks.Warning(problem, id=check_id) for check_id, problem in problems]

@@ -21,6 +21,7 @@ def brand(request: HttpRequest) -> dict[str, Any]:
         "today": today,
         "today_label": today_label(today, translation.get_language()),
         "call_center": settings.CALL_CENTER_PHONE,
+        "privacy_responsible": settings.PRIVACY_RESPONSIBLE_NAME,  # the short privacy notices
         "languages": settings.LANGUAGES,  # the header's switcher, each by its own name
         # Called by the template only when used: the page a signed-in user must see first.
         "account_pending": lambda: pending_page(request),

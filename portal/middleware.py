@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from . import metrics, ratelimit
+from . import metrics, notice, ratelimit
 from .accounts import config_for, mfa, services
 from .logging import incoming_or_new_request_id, request_id
 
@@ -78,7 +78,8 @@ def pending_page(request: HttpRequest) -> str | None:
     """The URL name of the page a signed-in user must visit before any other of its portal:
     the second factor enrolled in this account (or, where required, its enrolment) → its
     page; a temporary or too old password → "Cambio de contraseña"; contact data not yet
-    confirmed (where the portal asks) → the confirmation page."""
+    confirmed (where the portal asks) → the confirmation page; a privacy notice newer than
+    the one accepted → "Aviso de privacidad actualizado"."""
     user: User | AnonymousUser | None = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
@@ -94,6 +95,8 @@ def pending_page(request: HttpRequest) -> str | None:
         return config.url_name("confirm_contact")
     if second_factor is mfa.Stage.ENROL:
         return config.url_name("mfa_setup")
+    if notice.must_read(request):
+        return config.url_name("privacy_notice")
     return None
 
 

@@ -104,3 +104,118 @@ class SecondFactorReset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.reset_at:%Y-%m-%d %H:%M}"
+
+
+class ArcoRequest(models.Model):
+    """A request to exercise an ARCO right (LFPDPPP): access, rectification, cancellation or
+    opposition, filed by a signed-in person from "Mis datos"; answered within 20 business
+    days (`due_on`) by an `ArcoDecision`."""
+
+    class Kind(models.TextChoices):
+        ACCESS = "acceso", _("Acceso")
+        RECTIFICATION = "rectificacion", _("Rectificación")
+        CANCELLATION = "cancelacion", _("Cancelación")
+        OPPOSITION = "oposicion", _("Oposición")
+
+    user = models.ForeignKey(
+        "portal.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("cuenta")
+    )
+    kind = models.CharField(_("derecho"), max_length=20, choices=Kind.choices)
+    details = models.TextField(_("detalle"), blank=True)
+    filed_at = models.DateTimeField(_("recibida"), auto_now_add=True)
+    due_on = models.DateField(_("fecha límite de respuesta"))
+    language = models.CharField(max_length=10, blank=True, db_default="")
+
+    class Meta:
+        verbose_name = _("solicitud ARCO")
+        verbose_name_plural = _("solicitudes ARCO")
+        ordering = ["due_on", "pk"]
+        permissions = [("decide_arcorequest", _("Puede resolver solicitudes ARCO"))]
+
+    def __str__(self) -> str:
+        return f"ARCO-{self.pk:06d}" if self.pk else "ARCO"
+
+
+class ArcoDecision(models.Model):
+    """Append-only answer to an ARCO request: who, when, what and why (a PostgreSQL trigger
+    refuses UPDATE and DELETE, as for agents' decisions)."""
+
+    class Outcome(models.TextChoices):
+        GRANTED = "procedente", _("procedente")
+        DENIED = "improcedente", _("improcedente")
+
+    request = models.OneToOneField(
+        ArcoRequest, on_delete=models.PROTECT, related_name="decision",
+        verbose_name=_("solicitud ARCO"),
+    )  # fmt: skip
+    outcome = models.CharField(_("resolución"), max_length=20, choices=Outcome.choices)
+    reason = models.TextField(_("motivo"))
+    decided_by = models.ForeignKey(
+        "portal.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("resuelta por")
+    )
+    decided_at = models.DateTimeField(_("fecha"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("resolución ARCO")
+        verbose_name_plural = _("resoluciones ARCO")
+
+    def __str__(self) -> str:
+        return f"{self.request} · {self.get_outcome_display()}"
+
+
+class NoticeAcceptance(models.Model):
+    """Append-only proof that an account read and accepted a version of the privacy notice:
+    at its registration, access request or invitation, or on "Aviso de privacidad
+    actualizado" after a new version. Rows rather than a field on User: each version
+    accepted, and when, stays provable after the next one."""
+
+    class Source(models.TextChoices):
+        REGISTRATION = "registro", _("registro de cliente")
+        INVITATION = "invitacion", _("invitación")
+        ACCESS_REQUEST = "solicitud", _("solicitud de acceso")
+        UPDATE = "actualizacion", _("aviso actualizado")
+
+    user = models.ForeignKey(
+        "portal.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("cuenta")
+    )
+    version = models.CharField(_("versión del aviso"), max_length=40)
+    source = models.CharField(_("dónde"), max_length=20, choices=Source.choices)
+    accepted_at = models.DateTimeField(_("aceptado"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("aceptación del aviso de privacidad")
+        verbose_name_plural = _("aceptaciones del aviso de privacidad")
+        indexes = [models.Index(fields=["user", "version"], name="notice_user_version")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.version}"
+
+
+class RecordAccess(models.Model):
+    """Append-only log of who opened a person's or an agent's record in admin, or exported
+    one: who, when, which record (model and key), never the personal values themselves. A
+    PostgreSQL trigger refuses UPDATE and DELETE; only superusers read it (portal.record_access)."""
+
+    class Action(models.TextChoices):
+        VIEW = "consulta", _("consulta")
+        EXPORT = "exportacion", _("exportación")
+
+    viewer = models.ForeignKey(
+        "portal.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("quién")
+    )
+    action = models.CharField(_("acción"), max_length=20, choices=Action.choices)
+    model = models.CharField(_("tipo de expediente"), max_length=100)  # e.g. "agents.agent"
+    object_pk = models.CharField(_("clave del expediente"), max_length=64)
+    accessed_at = models.DateTimeField(_("fecha"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consulta de expediente")
+        verbose_name_plural = _("consultas de expedientes")
+        ordering = ["-accessed_at", "-pk"]
+        # "Who looked at this record?": one record's rows, newest first.
+        indexes = [
+            models.Index(fields=["model", "object_pk", "accessed_at"], name="record_access_lookup")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.object_pk} · {self.accessed_at:%Y-%m-%d %H:%M}"

@@ -89,6 +89,8 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     # password (ASVS 2.8): 10 an hour per account leaves a 6-digit code a 1-in-100,000 guess;
     # per address for whoever holds several accounts' passwords.
     "second_factor": (Rule("user", 10, HOUR), Rule("ip", 30, HOUR)),
+    # ARCO requests from "Mis datos": each one is a case for the back office and an email.
+    "arco_request": (Rule("user", 5, 24 * HOUR), Rule("ip", 20, 24 * HOUR)),
 }
 CODE_RESEND_COOLDOWN = MINUTE
 

@@ -10,7 +10,7 @@ import secrets
 import shutil
 import ssl
 import tempfile
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -68,6 +68,15 @@ def env_count(name: str, default: int = 0) -> int:
     if not value.isascii() or not value.isdigit():
         raise ImproperlyConfigured(f"{name} must be a whole number >= 0 (or empty); got {value!r}")
     return int(value)
+
+
+def env_date(name: str, default: str) -> date:
+    """Read a date as YYYY-MM-DD; refuse anything else rather than guess the order."""
+    value = os.environ.get(name, "").strip() or default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a date as YYYY-MM-DD; got {value!r}") from None
 
 
 # --- Embedded defaults (used when the variable is absent) ---------------------------------
@@ -410,10 +419,35 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.send_pending",
         "schedule": float(os.environ.get("OUTBOX_RESEND_SECONDS", "60")),
     },
-    "clear-expired-sessions": {
-        "task": "notifications.tasks.clear_sessions",
+    # Daily: everything past RETENTION_DAYS, expired sessions included (portal.retention).
+    "purge-personal-data": {
+        "task": "notifications.tasks.purge_personal_data",
         "schedule": crontab(hour=3, minute=15),
     },
+}
+# --- Retention (LFPDPPP: kept no longer than its purpose needs; portal.retention) -----------
+# Days each kind of record keeps its personal data once its purpose is over, counted from the
+# moment named. Enforced daily by beat, by `manage.py purge_personal_data` and at `make run`.
+RETENTION_DAYS = {
+    # Rejected access requests (from the decision): the typed email and the reason are
+    # anonymised; a year answers the agent's questions, complaints or a new request about it.
+    # The request and its Decision (append-only audit: who, when, what) are kept.
+    "rejected_access_requests": 365,
+    # Used, expired or voided one-time codes (from use or expiry): they hold the email in
+    # clear and prove nothing once spent; 30 days covers the hourly send limits and support.
+    "one_time_codes": 30,
+    # Sent outbox rows (from sending): recipient, context (names, links) and last error
+    # wiped; the row stays for the sent count. Failed rows (from creation) are deleted: their
+    # codes and links expired long ago, so sending them again would help nobody.
+    "outbox_emails": 90,
+    # django-axes' attempts, login logs and failure logs (from the attempt): IP addresses and
+    # usernames; 90 days to look into an attack or a person's "I was locked out".
+    "login_attempts": 90,
+    "login_logs": 90,
+    "login_failures": 90,
+    # Expired sessions (from expiry): formtools keeps the wizards' typed data (policy number,
+    # name, birth date) in them; no reason to keep any after it expired.
+    "sessions": 0,
 }
 # A row's next attempt is stored on it (the only retry schedule): after attempt n it waits
 # between half and all of min(BASE * 2**(n-1), MAX) seconds. With 30 s, one hour and 36
@@ -541,10 +575,37 @@ AGENT_CREDENTIALS = os.environ.get("AGENT_CREDENTIALS", "temporary_password")
 if AGENT_CREDENTIALS not in {"temporary_password", "link"}:
     raise ImproperlyConfigured("AGENT_CREDENTIALS must be 'temporary_password' or 'link'.")
 CALL_CENTER_PHONE = os.environ.get("CALL_CENTER_PHONE", "01800-00MetLife (6385433)")
+# The privacy notice (LFPDPPP): who is responsible for the data, where, and the address for
+# privacy matters, shown on /privacidad/ and beside each form that collects data. The
+# defaults are fictional: an operator sets the insurer's (docs/deploy.md). A new
+# PRIVACY_NOTICE_VERSION asks each signed-in agent and client to read it again once.
+PRIVACY_RESPONSIBLE_NAME = os.environ.get(
+    "PRIVACY_RESPONSIBLE_NAME", "Aseguradora Ejemplo Alta, S.A. de C.V."
+)
+PRIVACY_RESPONSIBLE_ADDRESS = os.environ.get(
+    "PRIVACY_RESPONSIBLE_ADDRESS",
+    "Avenida Ejemplo 123, piso 4, Colonia Ficticia, 06600, Ciudad de México, México",
+)
+PRIVACY_CONTACT_EMAIL = os.environ.get("PRIVACY_CONTACT_EMAIL", "privacidad@alta.test")
+PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-1").strip()
+# Production refuses to start on the fictional defaults (portal.checks, alta.W007).
+PRIVACY_UNSET = [
+    name
+    for name in ("PRIVACY_RESPONSIBLE_NAME", "PRIVACY_RESPONSIBLE_ADDRESS", "PRIVACY_CONTACT_EMAIL")
+    if not os.environ.get(name, "").strip()
+]
+PRIVACY_NOTICE_DATE = env_date("PRIVACY_NOTICE_DATE", "2026-12-07")
 # Whether a client whose person has emails on file may register on a new address ("o ingresa
 # uno nuevo", as the client guide shows). Policy data are printed on every policy, so off
 # means only an address on file can become the username; on, the addresses on file are told.
 CLIENT_NEW_EMAIL_WHEN_ON_FILE = env_bool("CLIENT_NEW_EMAIL_WHEN_ON_FILE", True)
+# A client identified by policy data with no email on file: "allow" lets them type one (as
+# the client guide shows; whoever holds the printed policy can then register it on their own
+# address), "invitation" sends them to the Call Center for an invitation to an address the
+# insurer puts on file.
+CLIENT_WITHOUT_EMAIL_ON_FILE = env_choice(
+    "CLIENT_WITHOUT_EMAIL_ON_FILE", ("allow", "invitation"), "allow"
+)
 # Passwords: maximum age, and how early home shows the "Reset de Contraseña" alert.
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90"))
 PASSWORD_RESET_WARNING_DAYS = int(os.environ.get("PASSWORD_RESET_WARNING_DAYS", "10"))
@@ -571,6 +632,7 @@ if not DEBUG:
         portal_base_url=PORTAL_BASE_URL,
         plain_http_trial=not SECURE_COOKIES,
         allowed_hosts=ALLOWED_HOSTS,
+        privacy_unset=PRIVACY_UNSET,
     )
     if _problems:
         raise ImproperlyConfigured(_problems[0][1])

@@ -37,6 +37,29 @@ def _isolation(request):
     app.conf.task_always_eager = True
 
 
+@pytest.fixture(autouse=True)
+def _privacy_notice_accepted(request):
+    """Every agent or client account a test makes has accepted the current privacy notice, as
+    one made by a registration or an access request has: otherwise the account gate would send
+    each one to "Aviso de privacidad actualizado" first. Tests marked `privacy_notice` make
+    accounts that have accepted none (tests/portal/test_privacy_notice.py)."""
+    if "privacy_notice" in request.keywords:
+        yield
+        return
+    from django.db.models.signals import post_save
+
+    from portal import notice
+    from portal.models import User
+
+    def accepted(sender, instance, created, raw=False, **kwargs):
+        if created and not raw and instance.kind in (User.Kind.AGENT, User.Kind.CLIENT):
+            notice.record_acceptance(user=instance, source=notice.Source.REGISTRATION)
+
+    post_save.connect(accepted, sender=User, dispatch_uid="tests-privacy-notice")
+    yield
+    post_save.disconnect(sender=User, dispatch_uid="tests-privacy-notice")
+
+
 @pytest.fixture
 def make_agent(db):
     """Build an SAA agent: `make_agent(clave_agente="1076", en_vigor=False, canales=[...])`."""

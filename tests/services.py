@@ -169,6 +169,12 @@ class Services:
         # Links in emails name the test client's host; browser tests point them at the live
         # server (tests/conftest.py, open_page).
         os.environ.setdefault("PORTAL_BASE_URL", "http://testserver")
+        # The privacy notice's responsible party (required with DEBUG off): fictional.
+        os.environ.setdefault("PRIVACY_RESPONSIBLE_NAME", "Aseguradora Ejemplo Alta, S.A. de C.V.")
+        os.environ.setdefault(
+            "PRIVACY_RESPONSIBLE_ADDRESS", "Avenida Ejemplo 123, Ciudad de México"
+        )
+        os.environ.setdefault("PRIVACY_CONTACT_EMAIL", "privacidad@alta.test")
         # Pages are served from a checkout, with no collectstatic run (production's manifest).
         os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")
         # Production settings without an SMTP provider: each test gives its own sink.

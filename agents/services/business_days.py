@@ -3,29 +3,21 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import date, datetime, timedelta
 
-import holidays
 from django.conf import settings
 from django.utils import timezone
 
 from agents.models import AccessRequest
+from portal.business_days import business_days_between, is_business_day
 
-
-@functools.lru_cache(maxsize=32)
-def _holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("MX", years=year).keys())
-
-
-def is_business_day(day: date) -> bool:
-    """Monday to Friday and not a Mexican public holiday."""
-    return day.weekday() < 5 and day not in _holidays(day.year)
-
-
-def business_days_between(*, start: date, end: date) -> int:
-    """Business days after `start` up to and including `end`."""
-    return sum(1 for n in range(1, (end - start).days + 1) if is_business_day(start + timedelta(n)))
+__all__ = [
+    "business_days_between",
+    "is_business_day",
+    "is_overdue",
+    "overdue_cutoff",
+    "request_age",
+]
 
 
 def request_age(request: AccessRequest, today: date | None = None) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -46,6 +46,11 @@ class AccountConfig:
     first_entry_checks: bool = False
     # Called inside the transaction that gives the user a new email.
     email_changed: Callable[[User, str], None] | None = field(default=None, compare=False)
+    # What this portal's app holds about the user, for "Mis datos" (ARCO access): titled
+    # lists of model instances (portal.arco serialises their fields).
+    personal_data: Callable[[User], list[tuple[str, list[Any]]]] | None = field(
+        default=None, compare=False
+    )
 
     def url_name(self, name: str) -> str:
         return f"{self.namespace}:{name}"

@@ -6,8 +6,10 @@ from django.urls import URLPattern, path
 from django.views import View
 from django.views.generic import RedirectView
 
+from ..arco_views import MyDataView
 from . import STAFF, AccountConfig, views
 from .mfa_views import MFA_PAGES
+from .notice_views import NoticeUpdatedView
 from .passkeys import PASSKEY_PAGES
 
 # URL name → (path, view); the names are the same in every portal's namespace.
@@ -22,6 +24,10 @@ PAGES: dict[str, tuple[str, type[View]]] = {
     "password_reset_confirm": ("contrasena/<uidb64>/<token>/", views.SetPasswordView),
     "email_change": ("correo/cambiar/", views.EmailChangeView),
     "email_confirm": ("correo/cambiar/codigo/", views.EmailChangeConfirmView),
+    # "Aviso de privacidad actualizado": a new version of the notice, read once (portal.notice).
+    "privacy_notice": ("aviso-de-privacidad/", NoticeUpdatedView),
+    # "Mis datos": the ARCO rights (portal.arco).
+    "my_data": ("mis-datos/", MyDataView),
 }
 # Only in portals that have the user confirm contact data at the first entry.
 CONTACT_PAGES: dict[str, tuple[str, type[View]]] = {

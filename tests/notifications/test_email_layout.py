@@ -39,6 +39,12 @@ CONTEXT = {
     "when": "1 de diciembre de 2026 a las 10:00",
     "changed_at": "1 de diciembre de 2026 a las 10:00",
     "change": "app_added",  # segundo_factor: which change of the second factor
+    # arco_recibida, arco_resuelta: an ARCO request and its answer
+    "folio": "ARCO-000001",
+    "kind": "Cancelación",
+    "due_on": "5 de enero de 2027",
+    "outcome": "procedente",
+    "cancelled": True,
     "requested_at": "1 de diciembre de 2026 a las 10:00",
     "new_email": "otra@ejemplo.test",
     "new_email_masked": "o***@ejemplo.test",

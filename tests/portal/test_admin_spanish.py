@@ -97,6 +97,13 @@ def superuser_client(client, make_request, make_person, make_agent):
 
     lost = User.objects.create_user("perdio.telefono@ejemplo.test", kind=User.Kind.CLIENT)
     mfa.reset_second_factor(user=lost, reason="Llamada, folio 1", reset_by=superuser)
+    from portal.record_access import record_access_log
+
+    record_access_log(viewer=superuser, model=Announcement, object_pk=1)  # the read log
+    from portal import arco
+
+    arco_request = arco.file_request(user=lost, kind="acceso", details="Copia", ip="10.0.0.1")
+    arco.decide(request_id=arco_request.pk, outcome="procedente", reason="Enviada", by=superuser)
     client.superuser, client.pending = superuser, pending
     return client
 

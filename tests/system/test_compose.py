@@ -30,6 +30,9 @@ OPERATOR = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "alta.example.com",
     "PORTAL_BASE_URL": "https://alta.example.com",
+    "PRIVACY_RESPONSIBLE_NAME": "Aseguradora Ejemplo, S.A. de C.V.",
+    "PRIVACY_RESPONSIBLE_ADDRESS": "Avenida Ejemplo 123, Ciudad de México",
+    "PRIVACY_CONTACT_EMAIL": "privacidad@alta.example.com",
     "POSTGRES_PASSWORD": secrets.token_hex(16),
     "EMAIL_HOST": "smtp.proveedor.test",
 }

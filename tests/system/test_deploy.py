@@ -249,6 +249,18 @@ def test_production_refuses_to_start_without_its_own_address_for_links(tmp_path,
 
 
 @pytest.mark.parametrize(
+    "unset", ["PRIVACY_RESPONSIBLE_NAME", "PRIVACY_RESPONSIBLE_ADDRESS", "PRIVACY_CONTACT_EMAIL"]
+)
+def test_production_refuses_to_start_with_the_fictional_insurer_in_the_privacy_notice(
+    tmp_path, unset
+):
+    result = manage("check", env=production_env(tmp_path, **{unset: ""}))
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"django.core.exceptions.ImproperlyConfigured: {unset} not set"), last
+
+
+@pytest.mark.parametrize(
     ("base_url", "trial", "kept"),
     [
         ("https://alta.example.com:8443/", False, "https://alta.example.com:8443"),
