@@ -6,7 +6,6 @@ returning the same `AgentRecord`s.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -17,12 +16,13 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.mx import rfc as rfc_number
 
 from portal.csv_import import (
-    ImportFailed,
+    CsvRow,
     ImportProgress,
     ImportSummary,
     Target,
     check_references_now,
     max_length,
+    read_rows,
     stage,
     upsert,
 )
@@ -73,35 +73,16 @@ def _column_limits() -> dict[str, int]:
     return limits
 
 
-def _text_problems(values: dict[str, str], limits: dict[str, int]) -> list[str]:
-    """Values the database would refuse: NUL characters, longer than the column."""
-    problems = [f"'{c}' contiene un carácter nulo" for c, v in values.items() if "\x00" in v]
-    problems += [
-        f"'{c}' excede {limits[c]} caracteres"
-        for c, v in values.items()
-        if c in limits and len(v) > limits[c]
-    ]
-    channel_limit = max_length(Channel, "name")
-    if any(len(name.strip()) > channel_limit for name in values["canales"].split("|")):
-        problems.append(f"un canal excede {channel_limit} caracteres")
-    return problems
-
-
 def read_saa_csv(stream: Iterable[str]) -> list[AgentRecord]:
     """Parse and check the whole file; raise ImportFailed listing every bad line."""
-    reader = csv.DictReader(stream)
-    limits = _column_limits()
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ImportFailed([f"línea 1: faltan columnas: {', '.join(missing)}"])
-    records: list[AgentRecord] = []
-    errors: list[str] = []
     seen: dict[str, int] = {}  # clave_agente -> its first line
-    for row in reader:
-        line = reader.line_num
-        values = {c: (row.get(c) or "").strip() for c in COLUMNS}
-        problems = [f"'{c}' está vacío" for c in REQUIRED if not values[c]]
-        problems += _text_problems(values, limits)
+    channel_limit = max_length(Channel, "name")
+
+    def to_record(row: CsvRow) -> AgentRecord | None:
+        """The SAA's own rules: channels, RFC, email, S/N, one line per clave_agente."""
+        values, problems = row.values, row.problems
+        if any(len(name.strip()) > channel_limit for name in values["canales"].split("|")):
+            problems.append(f"un canal excede {channel_limit} caracteres")
         if values["rfc"]:
             try:
                 values["rfc"] = check_rfc(values["rfc"])
@@ -118,24 +99,22 @@ def read_saa_csv(stream: Iterable[str]) -> list[AgentRecord]:
         clave = values["clave_agente"]
         if clave and clave in seen:
             problems.append(f"clave_agente {clave} repetida (ya en la línea {seen[clave]})")
-        seen.setdefault(clave, line)
+        seen.setdefault(clave, row.line)
         if problems:
-            errors.append(f"línea {line}: " + "; ".join(problems))
-            continue
+            return None
         fields = {c: values[c] for c in AGENT_FIELDS}
         fields["email"] = fields["email"].lower()
-        records.append(
-            AgentRecord(
-                fields=fields,
-                clave_promotoria=values["clave_promotoria"],
-                nombre_promotoria=values["nombre_promotoria"],
-                en_vigor=vigor == "S",
-                canales=[c.strip() for c in values["canales"].split("|") if c.strip()],
-            )
+        return AgentRecord(
+            fields=fields,
+            clave_promotoria=values["clave_promotoria"],
+            nombre_promotoria=values["nombre_promotoria"],
+            en_vigor=vigor == "S",
+            canales=[c.strip() for c in values["canales"].split("|") if c.strip()],
         )
-    if errors:
-        raise ImportFailed(errors)
-    return records
+
+    return read_rows(
+        stream, columns=COLUMNS, required=REQUIRED, limits=_column_limits(), to_record=to_record
+    )
 
 
 # The set-based writes' SQL names our tables as Django made them (agents_*), and the

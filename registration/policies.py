@@ -6,7 +6,6 @@ returning the same `PolicyRecord`s. `import_policies` upserts them, all or nothi
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -19,12 +18,13 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.mx import rfc as rfc_number
 
 from portal.csv_import import (
-    ImportFailed,
+    CsvRow,
     ImportProgress,
     ImportSummary,
     Target,
     check_references_now,
     max_length,
+    read_rows,
     stage,
     upsert,
 )
@@ -67,24 +67,13 @@ def _column_limits() -> dict[str, int]:
 
 def read_policies_csv(stream: Iterable[str]) -> list[PolicyRecord]:
     """Parse and check the whole file; raise ImportFailed listing every bad line."""
-    reader = csv.DictReader(stream)
-    limits = _column_limits()
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ImportFailed([f"línea 1: faltan columnas: {', '.join(missing)}"])
-    records: list[PolicyRecord] = []
-    errors: list[str] = []
-    policy_lines: dict[str, int] = {}
+    policy_lines: dict[str, int] = {}  # numero_poliza -> its first line
     people: dict[str, tuple[int, tuple]] = {}  # rfc -> (first line, person fields)
-    for row in reader:
-        line = reader.line_num
-        values = {c: " ".join((row.get(c) or "").split()) for c in COLUMNS}
-        problems = [f"'{c}' está vacío" for c in REQUIRED if not values[c]]
-        # Values the database would refuse: NUL characters, longer than the column.
-        problems += [f"'{c}' contiene un carácter nulo" for c in COLUMNS if "\x00" in values[c]]
-        problems += [
-            f"'{c}' excede {n} caracteres" for c, n in limits.items() if len(values[c]) > n
-        ]
+
+    def to_record(row: CsvRow) -> PolicyRecord | None:
+        """The policies' own rules: RFC, birth date, email, one line per policy number, and
+        the same person data on every line of one RFC."""
+        values, problems = row.values, row.problems
         if values["rfc"]:
             try:
                 values["rfc"] = rfc_number.validate(values["rfc"], validate_check_digits=True)
@@ -109,34 +98,32 @@ def read_policies_csv(stream: Iterable[str]) -> list[PolicyRecord]:
             problems.append(
                 f"numero_poliza {numero} repetido (ya en la línea {policy_lines[numero]})"
             )
-        policy_lines.setdefault(numero, line)
+        policy_lines.setdefault(numero, row.line)
         if problems or birth is None:  # no birth date is one of the problems
-            errors.append(f"línea {line}: " + "; ".join(problems))
-            continue
+            return None
         person = (values["nombre"], values["apellido_paterno"], values["apellido_materno"], birth)
-        first = people.setdefault(values["rfc"], (line, person))
+        first = people.setdefault(values["rfc"], (row.line, person))
         if first[1] != person:
-            errors.append(
-                f"línea {line}: los datos de la persona con RFC {values['rfc']} no coinciden "
+            problems.append(
+                f"los datos de la persona con RFC {values['rfc']} no coinciden "
                 f"con los de la línea {first[0]}"
             )
-            continue
-        records.append(
-            PolicyRecord(
-                numero_poliza=numero,
-                producto=values["producto"],
-                estatus=values["estatus"],
-                rfc=values["rfc"],
-                nombre=values["nombre"],
-                apellido_paterno=values["apellido_paterno"],
-                apellido_materno=values["apellido_materno"],
-                fecha_nacimiento=birth,
-                email=values["email"],
-            )
+            return None
+        return PolicyRecord(
+            numero_poliza=numero,
+            producto=values["producto"],
+            estatus=values["estatus"],
+            rfc=values["rfc"],
+            nombre=values["nombre"],
+            apellido_paterno=values["apellido_paterno"],
+            apellido_materno=values["apellido_materno"],
+            fecha_nacimiento=birth,
+            email=values["email"],
         )
-    if errors:
-        raise ImportFailed(errors)
-    return records
+
+    return read_rows(
+        stream, columns=COLUMNS, required=REQUIRED, limits=_column_limits(), to_record=to_record
+    )
 
 
 # Emails are only ever added: one may be on file from elsewhere (a client's own address).
