@@ -16,10 +16,11 @@ class OutboxEmail(models.Model):
     """An email to send, written in the same transaction as the change that causes it.
 
     The body is rendered when the email is sent, never stored. A secret (a temporary
-    password, a code) is produced by `secret_provider` once, at the row's first attempt, and
-    kept in `sealed_secrets` encrypted until the row is sent or fails for good: every copy
-    of the email (a retry after a crash that followed the server's "250") carries the same
-    valid secret and the same `message_id`, and no secret sits in the outbox in clear.
+    password, a code) is produced by the provider registered for the row's template
+    (notifications.secret_providers) once, at the row's first attempt, and kept in
+    `sealed_secrets` encrypted until the row is sent or fails for good: every copy of the
+    email (a retry after a crash that followed the server's "250") carries the same valid
+    secret and the same `message_id`, and no secret sits in the outbox in clear.
     """
 
     class Status(models.TextChoices):
@@ -30,6 +31,8 @@ class OutboxEmail(models.Model):
     to = models.EmailField(_("para"))
     template = models.CharField(_("plantilla"), max_length=100)
     context = models.JSONField(_("contexto"), default=dict, blank=True)
+    # The dotted path of the template's provider, for the previous release's workers during an
+    # upgrade: this release looks the provider up by `template` and never imports it.
     secret_provider = models.CharField(_("proveedor del secreto"), max_length=200, blank=True)
     # The RFC 5322 Message-ID of every copy sent, made with the row: mail systems drop
     # copies they already have, which turns an at-least-once resend into "once" for people.

@@ -18,11 +18,10 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.module_loading import import_string
 
 from portal import redis_health
 
-from . import crypto
+from . import crypto, secret_providers
 from .models import OutboxEmail
 from .signals import email_refused
 
@@ -34,23 +33,26 @@ def queue_email(
     template: str,
     context: dict[str, Any] | None = None,
     *,
-    secret_provider: str = "",
     language: str | None = None,
 ) -> OutboxEmail:
     """Write an outbox row and have it delivered once the current transaction commits.
 
-    `context` must hold no secret: it is stored. `secret_provider` names a function
-    `f(email: OutboxEmail) -> dict` called at send time for values that must not be stored.
+    `context` must hold no secret: it is stored. Values that must not be stored are made at
+    send time by the provider registered for `template` (notifications.secret_providers).
     The email is written in `language`, by default the active one: the language of the
     request that causes it.
     """
     if language is None:
         language = translation.get_language() or ""
+    provider = secret_providers.provider_for(template)
     email = OutboxEmail.objects.create(
         to=to,
         template=template,
         context=context or {},
-        secret_provider=secret_provider,
+        # Read only by the previous release's workers during an upgrade, which import it (and
+        # would send the email without its secret if it were empty). Stop writing it in the
+        # release after this one; this release reads the registry, never this path.
+        secret_provider=secret_providers.dotted_path(provider) if provider else "",
         language=language,
     )
     transaction.on_commit(lambda: enqueue(email.pk))
@@ -209,12 +211,13 @@ def _claim(pk: int) -> str | tuple[OutboxEmail, dict[str, Any]]:
         # a failure then sets the retry from its own time (_record_failure).
         lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
         email.next_attempt_at = now + max(lease, backoff(email.attempts))
-        if not email.secret_provider:  # most emails: no savepoint, two round trips less
+        provider = secret_providers.provider_for(email.template)
+        if provider is None and not email.secret_provider:  # most: no savepoint, 2 trips less
             email.save(update_fields=["attempts", "next_attempt_at"])
             return email, {}
         try:
             with transaction.atomic():  # a provider's half-done writes are undone alone
-                extra = _secrets(email)
+                extra = _secrets(email, provider)
         except Exception as exc:  # noqa: BLE001 - e.g. the user already chose a password
             email.save(update_fields=["attempts", "next_attempt_at"])
             return _log_attempt(email, _record_failure(pk, exc))
@@ -222,11 +225,14 @@ def _claim(pk: int) -> str | tuple[OutboxEmail, dict[str, Any]]:
     return email, extra
 
 
-def _secrets(email: OutboxEmail) -> dict[str, Any]:
+def _secrets(
+    email: OutboxEmail, provider: secret_providers.SecretProvider | None
+) -> dict[str, Any]:
     """The row's secrets: unsealed if a previous attempt made them, else made now by its
-    provider, once, and sealed on the row (saved by the caller with the attempt)."""
-    if not email.secret_provider:
-        return {}
+    template's provider, once, and sealed on the row (saved by the caller with the attempt).
+
+    A row the previous release queued carries its provider's dotted path, which is not
+    imported: every such path is the provider now registered for the row's template."""
     if email.sealed_secrets:
         try:
             return crypto.unseal(email.sealed_secrets)
@@ -234,7 +240,11 @@ def _secrets(email: OutboxEmail) -> dict[str, Any]:
             # The key changed (OUTBOX_SECRETS_KEY or SECRET_KEY rotated): a copy already sent
             # cannot be repeated, so a new secret replaces it rather than losing the email.
             log.warning("Outbox email %s: sealed secrets unreadable, made anew", email.pk)
-    extra: dict[str, Any] = import_string(email.secret_provider)(email)
+    if provider is None:
+        # A stored path, but its template has no provider now: without its secret the email
+        # would be useless, so the attempt fails loudly (and the row is retried, then failed).
+        raise LookupError(f"No secret provider is registered for template {email.template!r}")
+    extra = provider(email)
     email.sealed_secrets = crypto.seal(extra)
     return extra
 

@@ -10,8 +10,15 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         # Connects the lockout counter to django-axes' signal in every process, before any
         # login, not only once /metricas/ has been imported by the URLconf.
-        from . import checks, metrics  # noqa: F401
+        from notifications import secret_providers
+
+        from . import checks, codes, metrics  # noqa: F401
         from .accounts import receivers  # noqa: F401
+        from .accounts.services import password_link_provider
+
+        # In every process that sends email (the workers): what makes each email's secret.
+        secret_providers.register("codigo", codes.generate_for_email)
+        secret_providers.register("restablecer_contrasena", password_link_provider)
 
 
 class AltaAdminConfig(admin_apps.AdminConfig):

@@ -20,6 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from notifications import secret_providers
 from notifications.services import queue_email
 
 from . import ratelimit
@@ -89,6 +90,7 @@ def send_code(
     """Void earlier codes for (purpose, subject) and email a new one; raises SendRefused.
     `subject` is the person the code is for ("user:7", "person:3"); `session_key` and `ip`
     are the requester's."""
+    secret_providers.ensure(template, generate_for_email)
     with transaction.atomic():
         # Serialise sends to one address so two tabs cannot both pass the cooldown check.
         list(
@@ -113,7 +115,6 @@ def send_code(
             email,
             template,
             {**context, "code_id": row.pk},
-            secret_provider="portal.codes.generate_for_email",  # noqa: S106 - a dotted path
         )
     return row
 

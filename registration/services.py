@@ -319,7 +319,6 @@ def _queue_new_email_notices(person: Person, user: User, *, to: list[str], base_
                 "base_url": base_url,
                 "days": BLOCK_LINK_LIFETIME.days,
             },
-            secret_provider="registration.services.block_link_for_email",  # noqa: S106
             language=settings.LANGUAGE_CODE,
         )
 
@@ -389,7 +388,6 @@ def invite(person: Person, *, by: User, base_url: str) -> RegistrationKey:
                 "login_url": login_url(CLIENTS, base_url=base_url),
                 "days": INVITATION_LIFETIME.days,
             },
-            secret_provider="registration.services.generate_key_for_email",  # noqa: S106
             # A reviewer's action, not the person's: the portal's language, not the reviewer's.
             language=settings.LANGUAGE_CODE,
         )

@@ -8,9 +8,8 @@
 - `business_days`: the review deadline in Mexican business days.
 
 Everything public is re-exported here: callers write `services.approve_request(...)`.
-Outbox secret providers are queued by their defining module's path
-("agents.services.review.temporary_password_provider"); rows queued before the split name
-"agents.services.temporary_password_provider", which this re-export still resolves.
+The outbox finds an email's secret provider by its template (registered in agents/apps.py),
+never by the dotted path older rows carry, so moving a provider breaks no queued email.
 """
 
 from .business_days import (

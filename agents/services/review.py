@@ -256,7 +256,6 @@ def _queue_credentials(user: User, *, email: str, role: Role, base_url: str, lan
         email,
         "contrasena_generada",
         {**context, "hours": settings.TEMPORARY_PASSWORD_HOURS},
-        secret_provider="agents.services.review.temporary_password_provider",  # noqa: S106
         language=language,
     )
 

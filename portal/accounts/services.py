@@ -20,6 +20,7 @@ from django.utils.encoding import force_bytes
 from django.utils.formats import date_format
 from django.utils.http import urlsafe_base64_encode
 
+from notifications import secret_providers
 from notifications.services import queue_email
 from portal import codes, ratelimit
 
@@ -126,7 +127,7 @@ def password_expires_at(user: User) -> datetime | None:
     """When the chosen password reaches `PASSWORD_MAX_AGE_DAYS` (None: it does not expire)."""
     config = config_for(user)
     max_age = settings.PASSWORD_MAX_AGE_DAYS
-    if config is None or not config.first_entry_checks or not max_age:
+    if config is None or not config.forced_password_change or not max_age:
         return None
     if user.password_changed_at is None:
         return None
@@ -188,6 +189,7 @@ def queue_password_link(
     when the password, the email or the last login changes, and after a day). The link is
     made when the email is sent, so no token sits in the outbox. Written in `language`, by
     default the active one (queue_email)."""
+    secret_providers.ensure(template, password_link_provider)
     queue_email(
         user.email,
         template,
@@ -200,7 +202,6 @@ def queue_password_link(
             "login_url": login_url(configs()[user.kind], base_url=base_url),
             "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
         },
-        secret_provider="portal.accounts.services.password_link_provider",  # noqa: S106
         language=language,
     )
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.mail.backends.smtp import EmailBackend
 from django.utils import timezone
 
-from notifications import crypto, services
+from notifications import crypto, secret_providers, services
 from notifications.models import OutboxEmail
 from portal import codes
 
@@ -35,13 +35,15 @@ def smtp(smtp):
     return smtp
 
 
-def queue_code_email(provider: str = "counting_provider") -> OutboxEmail:
-    return services.queue_email(
-        "ana@ejemplo.test",
-        "codigo",
-        {"full_name": "ANA"},
-        secret_provider=f"tests.notifications.test_delivery.{provider}",
-    )
+@pytest.fixture
+def queue_code_email(monkeypatch):
+    """Queue a code email whose secrets a test provider makes, in place of portal.codes'."""
+
+    def queue(provider=counting_provider) -> OutboxEmail:
+        monkeypatch.setitem(secret_providers._by_template, "codigo", provider)
+        return services.queue_email("ana@ejemplo.test", "codigo", {"full_name": "ANA"})
+
+    return queue
 
 
 def make_due(row: OutboxEmail) -> None:
@@ -100,7 +102,7 @@ def test_each_row_has_its_own_message_id_in_the_senders_domain(smtp):
     assert all(re.fullmatch(r"<\S+@alta\.test>", message_id) for message_id in sent)
 
 
-def test_the_secret_is_made_once_per_row_whatever_the_attempts(smtp):
+def test_the_secret_is_made_once_per_row_whatever_the_attempts(smtp, queue_code_email):
     smtp.refuse = True
     row = queue_code_email()
     for _ in range(3):
@@ -114,7 +116,7 @@ def test_the_secret_is_made_once_per_row_whatever_the_attempts(smtp):
     assert row.attempts == 4 and row.sealed_secrets == ""
 
 
-def test_a_row_is_not_attempted_before_its_next_attempt_at(smtp, settings):
+def test_a_row_is_not_attempted_before_its_next_attempt_at(smtp, queue_code_email, settings):
     settings.OUTBOX_RETRY_BASE_SECONDS = 60
     smtp.refuse = True
     row = queue_code_email()
@@ -130,7 +132,9 @@ def test_a_row_is_not_attempted_before_its_next_attempt_at(smtp, settings):
     assert row.attempts == 1
 
 
-def test_the_last_attempt_fails_the_row_wipes_its_secrets_and_logs_an_error(smtp, settings, caplog):
+def test_the_last_attempt_fails_the_row_wipes_its_secrets_and_logs_an_error(
+    smtp, queue_code_email, settings, caplog
+):
     settings.OUTBOX_MAX_ATTEMPTS = 2
     smtp.refuse = True
     row = queue_code_email()
@@ -150,8 +154,8 @@ def test_the_last_attempt_fails_the_row_wipes_its_secrets_and_logs_an_error(smtp
     assert services.deliver_email(row.pk) == "failed" and smtp.attempts == 2
 
 
-def test_a_provider_error_is_a_failed_attempt_and_sends_nothing(smtp):
-    row = queue_code_email("failing_provider")
+def test_a_provider_error_is_a_failed_attempt_and_sends_nothing(smtp, queue_code_email):
+    row = queue_code_email(failing_provider)
     assert services.deliver_email(row.pk) == "pending"
     row.refresh_from_db()
     assert row.attempts == 1 and row.last_error.startswith("LookupError")
@@ -170,7 +174,9 @@ def test_sealed_values_round_trip_and_need_the_same_key(settings):
     assert crypto.unseal(crypto.seal(values)) == values
 
 
-def test_secrets_sealed_with_an_old_key_are_made_anew_rather_than_lost(smtp, settings):
+def test_secrets_sealed_with_an_old_key_are_made_anew_rather_than_lost(
+    smtp, queue_code_email, settings
+):
     smtp.refuse = True
     row = queue_code_email()
     services.deliver_email(row.pk)

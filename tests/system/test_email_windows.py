@@ -83,14 +83,16 @@ def test_smtp_refusing_follows_the_rows_schedule_only_then_fails_loudly(
 ):
     from notifications.services import queue_email
     from notifications.tasks import deliver, send_pending
+    from portal.models import OneTimeCode
 
     log = tmp_path / "worker.log"
     start_worker(log=log, OUTBOX_RETRY_BASE_SECONDS="1", OUTBOX_MAX_ATTEMPTS="5")
     smtp_sink.refuse = True
-    row = queue_email(
-        "ana@ejemplo.test", "codigo", {"full_name": "ANA", "code_id": 0},
-        secret_provider="tests.system.test_email_windows.fixed_code_provider",
-    )  # fmt: skip
+    # The code row the worker's provider (portal.codes, registered for "codigo") fills in.
+    code = OneTimeCode.objects.create(
+        purpose="registro", subject="person:1", email="ana@ejemplo.test"
+    )
+    row = queue_email("ana@ejemplo.test", "codigo", {"full_name": "ANA", "code_id": code.pk})
     # attempts -> the next_attempt_at stored after them: the last seen (a claim's lease is
     # replaced by the failure's backoff)
     schedule: dict[int, float] = {}
@@ -123,8 +125,3 @@ def test_smtp_refusing_follows_the_rows_schedule_only_then_fails_loudly(
         what="the ERROR line in the worker's log",
     )
     assert len(errors) == 1 and "ERROR" in errors[0] and f"Outbox email {row.pk}" in errors[0]
-
-
-def fixed_code_provider(email: OutboxEmail) -> dict[str, object]:
-    """A provider for the schedule test: a code email's values, without a code row."""
-    return {"code": "482913", "minutes": 10}
