@@ -32,6 +32,7 @@ AGENTS = AccountConfig(
     namespace="agents",
     display_name="Agentes",
     account_page="manage",
-    first_entry_checks=True,
+    forced_password_change=True,
+    contact_confirmation=True,
     personal_data=_personal_data,
 )

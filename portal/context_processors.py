@@ -10,7 +10,7 @@ from django.utils import formats, timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import pgettext
 
-from .middleware import pending_page
+from .accounts.gate import pending_page
 
 
 def brand(request: HttpRequest) -> dict[str, Any]:

@@ -1,26 +1,18 @@
-"""Site-wide request handling: the access log line and request id, the page a signed-in
-user must see first, and NUL bytes."""
+"""Site-wide request handling: the access log line and request id, the account gate (the
+page a signed-in user must see first: portal.accounts.gate), and NUL bytes."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect
-from django.urls import reverse
 
-from . import metrics, notice, ratelimit
-from .accounts import config_for, mfa, services
+from . import metrics, ratelimit
+from .accounts import gate
 from .logging import incoming_or_new_request_id, request_id
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
-
-    from .models import User
 
 access_log = logging.getLogger("portal.access")
 
@@ -74,45 +66,9 @@ class AccessLogMiddleware:
             request_id.reset(context)
 
 
-def pending_page(request: HttpRequest) -> str | None:
-    """The URL name of the page a signed-in user must visit before any other of its portal:
-    the second factor enrolled in this account (or, where required, its enrolment) → its
-    page; a temporary or too old password → "Cambio de contraseña"; contact data not yet
-    confirmed (where the portal asks) → the confirmation page; a privacy notice newer than
-    the one accepted → "Aviso de privacidad actualizado"."""
-    user: User | AnonymousUser | None = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return None
-    config = config_for(user)
-    if config is None:
-        return None
-    second_factor = mfa.stage(request)
-    if second_factor is mfa.Stage.VERIFY:
-        return config.url_name("mfa_verify")
-    if services.password_needs_change(user):
-        return config.url_name("password_change")
-    if config.first_entry_checks and user.contact_confirmed_at is None:
-        return config.url_name("confirm_contact")
-    if second_factor is mfa.Stage.ENROL:
-        return config.url_name("mfa_setup")
-    if notice.must_read(request):
-        return config.url_name("privacy_notice")
-    return None
-
-
-# The second-factor pages a session that has not passed it may open (with logout).
-_SECOND_FACTOR_PAGES = {
-    mfa.Stage.VERIFY: {"mfa_verify", "mfa_recovery", "passkey_verify_begin",
-                       "passkey_verify_complete"},
-    mfa.Stage.ENROL: {"mfa_setup", "mfa_app", "mfa_recovery_codes", "passkey_register_begin",
-                      "passkey_register_complete"},
-}  # fmt: skip
-
-
 class AccountGateMiddleware:
-    """Keep a signed-in user on `pending_page` within their portal's URL namespace; other
-    pages (the other portal, the home page) are not touched. Staff in admin are kept on the
-    second-factor pages (namespace "backoffice") the same way until the session passed it."""
+    """Keep a signed-in user on the page they must see first (portal.accounts.gate): within
+    their portal's URL namespace, and for staff in admin; other pages are not touched."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -121,51 +77,7 @@ class AccountGateMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, *args: Any) -> HttpResponse | None:
-        user = getattr(request, "user", None)
-        match = request.resolver_match
-        if user is None or match is None or not user.is_authenticated:
-            return None
-        if "admin" in match.namespaces or "backoffice" in match.namespaces:
-            return _staff_gate(request, match.namespaces, match.url_name or "")
-        config = config_for(user)
-        if config is None or config.namespace not in match.namespaces:
-            return None
-        target = pending_page(request)
-        here = match.view_name
-        if target is None or here in (target, config.url_name("logout")):
-            return None
-        stage = mfa.stage(request)
-        if (
-            stage is not mfa.Stage.DONE
-            and (match.url_name or "") in _SECOND_FACTOR_PAGES.get(stage, set())
-            and target.endswith(":mfa_verify" if stage is mfa.Stage.VERIFY else ":mfa_setup")
-        ):
-            return None
-        if target == config.url_name("password_change"):
-            return redirect(target)
-        if here == config.url_name("email_confirm"):  # the code sent to a new email
-            return None
-        url = reverse(target)
-        if request.method == "GET":
-            url += "?" + urlencode({"next": request.get_full_path()})
-        return redirect(url)
-
-
-def _staff_gate(request: HttpRequest, namespaces: list[str], url_name: str) -> HttpResponse | None:
-    """Staff: /admin/ only once this session passed the second factor (or enrolled one where
-    STAFF_MFA requires it); admin's own login and logout are always open."""
-    if mfa.account_kind(request.user) != "staff":  # type: ignore[arg-type]
-        return None
-    stage = mfa.stage(request)
-    if stage is mfa.Stage.DONE or url_name in ("login", "logout") and "admin" in namespaces:
-        return None
-    if "backoffice" in namespaces and url_name in _SECOND_FACTOR_PAGES[stage] | {"logout"}:
-        return None
-    target = "backoffice:mfa_verify" if stage is mfa.Stage.VERIFY else "backoffice:mfa_setup"
-    url = reverse(target)
-    if request.method == "GET" and "admin" in namespaces:
-        url += "?" + urlencode({"next": request.get_full_path()})
-    return redirect(url)
+        return gate.redirect_for(request)
 
 
 class RejectNulMiddleware:

@@ -40,10 +40,12 @@ class AccountConfig:
     # (An email change asks for the password in every portal: the address receives
     # "¿Olvidaste tu contraseña?".)
     login_by_email: bool = False
-    # The agent manual's rules: a temporary (already expired) password or one past its
-    # maximum age only opens "Cambio de contraseña", and contact data (email, phone) must be
-    # confirmed at the first entry, where a verified new email counts.
-    first_entry_checks: bool = False
+    # The agent manual's first-entry rules (portal.accounts.gate), each a flag: a password
+    # past PASSWORD_MAX_AGE_DAYS only opens "Cambio de contraseña" (a temporary one always
+    # does), and contact data (email, phone) must be confirmed at the first entry, where a
+    # verified new email counts.
+    forced_password_change: bool = False
+    contact_confirmation: bool = False
     # Called inside the transaction that gives the user a new email.
     email_changed: Callable[[User, str], None] | None = field(default=None, compare=False)
     # What this portal's app holds about the user, for "Mis datos" (ARCO access): titled

@@ -40,7 +40,7 @@ def account_urlpatterns(config: AccountConfig) -> list[URLPattern]:
     """The account pages of `config`'s portal, to include in its URLconf."""
     pages = {
         **PAGES,
-        **(CONTACT_PAGES if config.first_entry_checks else {}),
+        **(CONTACT_PAGES if config.contact_confirmation else {}),
         **MFA_PAGES,
         **PASSKEY_PAGES,
     }

@@ -246,8 +246,8 @@ class EmailChangeConfirmView(AccountRequiredMixin, AccountPageMixin, FormView):
         if result is not codes.Check.OK:
             form.add_error("code", texts.code_error(result.value))
             return self.form_invalid(form)
-        first_entry = self.config.first_entry_checks and user.contact_confirmed_at is None
-        if self.config.first_entry_checks:
+        first_entry = self.config.contact_confirmation and user.contact_confirmed_at is None
+        if self.config.contact_confirmation:
             services.confirm_contact(user)
         messages.success(self.request, texts.EMAIL_CHANGED)
         target = safe_next(self.request) or resolve_url(self.config.account_url_name)
