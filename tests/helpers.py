@@ -1,6 +1,7 @@
-"""What tests import: valid fictional RFCs, a concurrency runner, codes and links read from
-the outbox, an SMTP sink, and test-client drivers for the two wizards. Fixtures live in the
-conftest files, which are never imported."""
+"""What tests import: valid fictional RFCs, the usual passwords and sign-in through each
+portal's login form, a concurrency runner, codes and links read from the outbox, an SMTP
+sink, and test-client drivers for the two wizards. Fixtures live in the conftest files,
+which are never imported."""
 
 from __future__ import annotations
 
@@ -33,6 +34,16 @@ CLIENT_WIZARD_URL = "/clientes/registro/"
 KEY_WIZARD_URL = "/clientes/registro/clave/"
 HOMOCLAVE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ123456789"
 _homoclaves = itertools.count(0)
+
+# The password `make_agent_user` (tests/conftest.py) gives an account unless told otherwise.
+AGENT_PASSWORD = "Clave-Segura-2024"
+# The password the client tests give the account they sign in with.
+CLIENT_PASSWORD = "Cedro-azul-2026!"
+# Each portal's login page and the labels of its two fields.
+LOGINS = {
+    "agents": ("/agentes/ingresar/", "Usuario", "Clave"),
+    "clients": ("/clientes/ingresar/", "Correo electrónico", "Contraseña"),
+}
 
 # What the agent's two credential emails say (manual 001 §3.7).
 USERNAME_LINE = re.compile(r"Se generó el siguiente usuario:\s*([A-Z]{4}\d{4})")
@@ -122,6 +133,29 @@ def last_code(to: str | None = None) -> str:
 def last_link(to: str | None = None) -> str:
     """The client's set-password link in the newest email (to `to`) in the locmem outbox."""
     return _newest_in_outbox(r"https?://\S+/clientes/contrasena/\S+/", to, "link").group(0)
+
+
+def post_login(client, portal: str, username: str, password: str, **extra):
+    """The portal's login form posted with Django's test client; the response (`extra` as
+    `client.post`'s: `follow=True`, `REMOTE_ADDR=…`)."""
+    return client.post(LOGINS[portal][0], {"username": username, "password": password}, **extra)
+
+
+def sign_in(client, portal: str, username: str, password: str = AGENT_PASSWORD):
+    """`client` signed in through the portal's login form, as a person does (fails the test
+    if the form does not let them in); the client, for chaining."""
+    response = post_login(client, portal, username, password)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return client
+
+
+def sign_in_in_browser(page, portal: str, username: str, password: str = AGENT_PASSWORD) -> None:
+    """In Chromium, the portal's login form filled by its labels and sent with "Ingresar"."""
+    url, username_label, password_label = LOGINS[portal]
+    page.goto(url)
+    page.get_by_label(re.compile(f"^{username_label}")).fill(username)
+    page.get_by_label(re.compile(f"^{password_label}")).fill(password)
+    page.get_by_role("button", name="Ingresar", exact=True).click()
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

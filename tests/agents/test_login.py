@@ -7,6 +7,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.helpers import AGENT_PASSWORD
+
 LOGIN = "/agentes/ingresar/"
 CHANGE = "/agentes/contrasena/cambiar/"
 TEMPORARY = "ab3cd4ef"
@@ -37,7 +39,7 @@ def test_login_with_own_password_goes_home_with_a_new_session_key(client, make_a
     client.get(LOGIN)
     client.session.save()
     before = client.session.session_key
-    response = login(client, user, "Clave-Segura-2024")
+    response = login(client, user, AGENT_PASSWORD)
     assert response.status_code == 302 and response.url == reverse("agents:home")
     assert client.session.session_key != before
     assert "Bienvenido XIMENA SOTO PARDO" in client.get(response.url).text
@@ -46,9 +48,7 @@ def test_login_with_own_password_goes_home_with_a_new_session_key(client, make_a
 @pytest.mark.django_db
 def test_username_is_not_case_sensitive(client, make_agent_user):
     user = make_agent_user()
-    response = client.post(
-        LOGIN, {"username": user.username.lower(), "password": "Clave-Segura-2024"}
-    )
+    response = client.post(LOGIN, {"username": user.username.lower(), "password": AGENT_PASSWORD})
     assert response.status_code == 302
 
 
@@ -64,10 +64,8 @@ def test_wrong_password_shows_generic_error_under_summary(client, make_agent_use
 
 @pytest.mark.django_db
 def test_staff_or_client_cannot_enter_the_agent_portal(client, django_user_model):
-    django_user_model.objects.create_user(
-        username="REVISOR", password="Clave-Segura-2024", kind="staff"
-    )
-    response = client.post(LOGIN, {"username": "REVISOR", "password": "Clave-Segura-2024"})
+    django_user_model.objects.create_user(username="REVISOR", password=AGENT_PASSWORD, kind="staff")
+    response = client.post(LOGIN, {"username": "REVISOR", "password": AGENT_PASSWORD})
     assert response.status_code == 200
     assert "Usuario o clave incorrectos." in response.text
 
@@ -162,7 +160,7 @@ def test_password_older_than_max_age_forces_change(client, make_agent_user):
     user = make_agent_user()
     user.password_changed_at = timezone.now() - timedelta(days=settings.PASSWORD_MAX_AGE_DAYS + 1)
     user.save()
-    response = login(client, user, "Clave-Segura-2024")
+    response = login(client, user, AGENT_PASSWORD)
     assert response.url == CHANGE
     assert client.get(reverse("agents:home")).url == CHANGE
 
@@ -175,7 +173,7 @@ def test_lockout_after_ten_failures_says_the_access_is_locked_and_when_to_retry(
     for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
         assert "Usuario o clave incorrectos." in login(client, user, "equivocada").text
     assert "bloqueado temporalmente" in login(client, user, "equivocada").text  # the 10th
-    response = login(client, user, "Clave-Segura-2024")  # right password, but locked
+    response = login(client, user, AGENT_PASSWORD)  # right password, but locked
     assert response.status_code == 200
     assert "bloqueado temporalmente" in response.text and "60 minutos" in response.text
     assert "_auth_user_id" not in client.session
@@ -193,7 +191,7 @@ def test_failures_across_usernames_from_one_ip_do_not_lock_the_others(client, ma
     for n in range(settings.AXES_FAILURE_LIMIT + 2):
         client.post(LOGIN, {"username": f"NADIE{n}", "password": "x"}, REMOTE_ADDR="10.1.1.1")
     response = client.post(
-        LOGIN, {"username": user.username, "password": "Clave-Segura-2024"}, REMOTE_ADDR="10.1.1.1"
+        LOGIN, {"username": user.username, "password": AGENT_PASSWORD}, REMOTE_ADDR="10.1.1.1"
     )
     assert response.status_code == 302
 
@@ -227,6 +225,6 @@ def test_manage_link_from_request_wizard_asks_login_then_opens_manage(
     assert response.status_code == 302 and response.url == f"{LOGIN}?next={manage}"
     page = client.get(response.url)
     assert f'name="next" value="{manage}"' in page.text
-    response = login(client, user, "Clave-Segura-2024", next=manage)
+    response = login(client, user, AGENT_PASSWORD, next=manage)
     assert response.url == manage
     assert "Administra tu Usuario" in client.get(manage).text

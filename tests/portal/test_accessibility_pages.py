@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from tests.a11y import axe_violations, format_violations
 from tests.helpers import (
+    AGENT_PASSWORD,
     AGENT_WIZARD_URL,
     CLIENT_WIZARD_URL,
     KEY_WIZARD_URL,
@@ -24,13 +25,13 @@ from tests.helpers import (
     captcha_answer_in_browser,
     identify_agent_in_browser,
     last_code,
+    sign_in_in_browser,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = (360, 1280)
 ERRORS_HEADING = "Se detectaron los siguientes errores:"
-PASSWORD = "Clave-Segura-2024"
 REVIEWER_PASSWORD = "clave-revisora-2026"
 QUEUE = "/admin/agents/accessrequest/"
 
@@ -69,21 +70,6 @@ def expect_errors(page) -> None:
     expect(page.get_by_role("heading", name=ERRORS_HEADING)).to_be_visible()
 
 
-# Each portal's login page and the labels of its two fields.
-LOGINS = {
-    "agentes": ("/agentes/ingresar/", "Usuario", "Clave"),
-    "clientes": ("/clientes/ingresar/", "Correo electrónico", "Contraseña"),
-}
-
-
-def sign_in(page, portal: str, username: str, password: str = PASSWORD) -> None:
-    url, username_label, password_label = LOGINS[portal]
-    page.goto(url)
-    page.get_by_label(re.compile(f"^{username_label}")).fill(username)
-    page.get_by_label(re.compile(f"^{password_label}")).fill(password)
-    press(page, "Ingresar")
-
-
 def reset_link(user, portal: str) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     return f"/{portal}/contrasena/{uid}/{default_token_generator.make_token(user)}/"
@@ -108,7 +94,7 @@ def test_public_pages_have_no_axe_violations(page, walk, make_agent_user, settin
 
     page.goto("/agentes/ingresar/")
     walk.check("agent login")
-    sign_in(page, "agentes", user.username, "equivocada-123")
+    sign_in_in_browser(page, "agents", user.username, "equivocada-123")
     expect_errors(page)
     walk.check("agent login, failed")
 
@@ -136,7 +122,7 @@ def test_public_pages_have_no_axe_violations(page, walk, make_agent_user, settin
 
     page.goto("/clientes/ingresar/")
     walk.check("client login")
-    sign_in(page, "clientes", "nadie@ejemplo.test", "equivocada-123")
+    sign_in_in_browser(page, "clients", "nadie@ejemplo.test", "equivocada-123")
     expect_errors(page)
     walk.check("client login, failed")
     page.goto("/clientes/contrasena/olvide/")
@@ -146,7 +132,7 @@ def test_public_pages_have_no_axe_violations(page, walk, make_agent_user, settin
     walk.check("client forgot password, empty")
 
     settings.AXES_FAILURE_LIMIT = 1  # the first wrong password locks
-    sign_in(page, "agentes", user.username, "equivocada-123")
+    sign_in_in_browser(page, "agents", user.username, "equivocada-123")
     expect(page.get_by_role("heading", name="Acceso bloqueado temporalmente")).to_be_visible()
     walk.check("lockout")
     walk.assert_clean()
@@ -268,9 +254,9 @@ def test_client_registration_and_portal_have_no_axe_violations(page, walk, make_
     walk.check("key path, wrong key")
 
     user = User.objects.get(email="maria.rodriguez@ejemplo.test")
-    user.set_password(PASSWORD)
+    user.set_password(AGENT_PASSWORD)
     user.save()
-    sign_in(page, "clientes", user.email)
+    sign_in_in_browser(page, "clients", user.email)
     expect(page.get_by_role("heading", name="Mis productos")).to_be_visible()
     walk.check("Mis productos")
     page.goto("/clientes/contrasena/cambiar/")
@@ -308,7 +294,7 @@ def test_signed_in_agent_pages_have_no_axe_violations(page, walk, make_agent, ma
     from agents.models import Announcement
 
     user = make_agent_user()
-    sign_in(page, "agentes", user.username)
+    sign_in_in_browser(page, "agents", user.username)
     expect(page.get_by_role("heading", name=re.compile("^Bienvenido"))).to_be_visible()
     walk.check("home")
     page.get_by_label("Numero de Agente").fill("0000")
@@ -348,7 +334,7 @@ def test_signed_in_agent_pages_have_no_axe_violations(page, walk, make_agent, ma
     walk.check("email change, empty")
     page.get_by_label(re.compile(r"^Nuevo correo electrónico")).fill("nuevo@ejemplo.test")
     page.get_by_label("Confirmar nuevo correo electrónico").fill("nuevo@ejemplo.test")
-    page.get_by_label("Contraseña actual").fill(PASSWORD)
+    page.get_by_label("Contraseña actual").fill(AGENT_PASSWORD)
     press(page, "Enviar código")
     expect(page.get_by_role("heading", name="Confirma tu correo electrónico")).to_be_visible()
     walk.check("email code")
@@ -364,16 +350,16 @@ def test_signed_in_agent_pages_have_no_axe_violations(page, walk, make_agent, ma
 
 def test_first_entry_pages_have_no_axe_violations(page, walk, make_agent_user):
     user = make_agent_user(password_expired=True, contact_confirmed=False)
-    sign_in(page, "agentes", user.username)
+    sign_in_in_browser(page, "agents", user.username)
     expect(page.get_by_role("heading", name="Cambio de contraseña")).to_be_visible()
     walk.check("temporary password change")
-    page.get_by_label("Contraseña actual").fill(PASSWORD)
+    page.get_by_label("Contraseña actual").fill(AGENT_PASSWORD)
     page.get_by_label(re.compile("^Nueva contraseña")).fill("Roble-verde-2027?")
     page.get_by_label("Confirmar nueva contraseña").fill("Roble-verde-2027?")
     press(page, "Aceptar")
     expect(page.get_by_text("Contraseña cambiada exitosamente")).to_be_visible()
     walk.check("password changed")
-    sign_in(page, "agentes", user.username, "Roble-verde-2027?")
+    sign_in_in_browser(page, "agents", user.username, "Roble-verde-2027?")
     expect(page.get_by_role("heading", name="Actualiza tus datos de contacto")).to_be_visible()
     walk.check("confirm contact")
     page.get_by_label("Teléfono de contacto").fill("12")

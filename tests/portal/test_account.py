@@ -10,14 +10,10 @@ from django.urls import reverse
 from notifications.models import OutboxEmail
 from portal import codes, ratelimit
 from portal.accounts import services
+from tests.helpers import AGENT_PASSWORD, last_code
 
-PASSWORD = "Clave-Segura-2024"
 NEW = "Girasol-Azul-2024"
 REQUESTER = {"session_key": "sesion-de-prueba", "ip": "10.0.0.1"}
-
-
-def last_code() -> str:
-    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
 
 
 def reset_link() -> str:
@@ -74,7 +70,7 @@ def test_email_change_pages_from_administra_tu_usuario(
             {
                 "email": "nuevo@ejemplo.test",
                 "email_confirmation": "nuevo@ejemplo.test",
-                "password": PASSWORD,
+                "password": AGENT_PASSWORD,
             },
         )
     assert response.url == reverse("agents:email_confirm")
@@ -99,7 +95,7 @@ def test_second_code_within_cooldown_is_refused_with_a_wait_message(
     data = {
         "email": "nuevo@ejemplo.test",
         "email_confirmation": "nuevo@ejemplo.test",
-        "password": PASSWORD,
+        "password": AGENT_PASSWORD,
     }
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("agents:email_change"), data)
@@ -142,7 +138,7 @@ def test_voluntary_password_change_rotates_session_and_ends_other_sessions(make_
     before = here.session.session_key
     url = reverse("agents:password_change")
     response = here.post(
-        url, {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW}
+        url, {"old_password": AGENT_PASSWORD, "new_password1": NEW, "new_password2": NEW}
     )
     assert response.url == reverse("agents:manage")
     assert here.session.session_key != before
@@ -160,7 +156,7 @@ def test_new_password_may_not_resemble_the_username(client, make_agent_user):
     weak = user.username.lower() + "x"
     response = client.post(
         reverse("agents:password_change"),
-        {"old_password": PASSWORD, "new_password1": weak, "new_password2": weak},
+        {"old_password": AGENT_PASSWORD, "new_password1": weak, "new_password2": weak},
     )
     assert response.status_code == 200
     assert "Se detectaron los siguientes errores:" in response.text
@@ -247,7 +243,7 @@ def test_reset_is_not_offered_to_other_kinds_of_users(
     client, django_user_model, django_capture_on_commit_callbacks
 ):
     django_user_model.objects.create_user(
-        username="cliente", email="cliente@ejemplo.test", password=PASSWORD, kind="client"
+        username="cliente", email="cliente@ejemplo.test", password=AGENT_PASSWORD, kind="client"
     )
     response = request_reset(client, "cliente@ejemplo.test", django_capture_on_commit_callbacks)
     assert response.url == reverse("agents:password_reset_done")

@@ -16,8 +16,8 @@ from django.test import Client
 from notifications.models import OutboxEmail
 from portal import codes, ratelimit, texts
 from portal.models import OneTimeCode, User
+from tests.helpers import AGENT_PASSWORD, last_code, post_login, sign_in
 
-PASSWORD = "Clave-Segura-2024"
 NEW_PASSWORD = "Girasol-Azul-2024"
 WRONG = "Otra-Clave-Mala-99"
 PORTALS = {
@@ -34,26 +34,15 @@ def html(text: object) -> str:
 
 @pytest.fixture
 def account(make_portal_user):
-    """`account("agents")` / `account("clients")`: a user of that portal with PASSWORD."""
+    """`account("agents")` / `account("clients")`: a user of that portal with AGENT_PASSWORD."""
 
     def make(portal: str) -> User:
-        return make_portal_user(portal, password=PASSWORD)
+        return make_portal_user(portal, password=AGENT_PASSWORD)
 
     return make
 
 
-def sign_in(portal: str, user: User, **extra: str) -> Client:
-    """A browser signed in through the portal's login page, as a person does."""
-    browser = Client(**extra)
-    prefix = PORTALS[portal][0]
-    response = browser.post(
-        f"{prefix}ingresar/", {"username": user.get_username(), "password": PASSWORD}
-    )
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return browser
-
-
-def change_email(browser: Client, portal: str, email: str, password: str | None = PASSWORD,
+def change_email(browser: Client, portal: str, email: str, password: str | None = AGENT_PASSWORD,
                  capture=None, **extra: str):  # fmt: skip
     data = {"email": email, "email_confirmation": email}
     if password is not None:
@@ -63,11 +52,6 @@ def change_email(browser: Client, portal: str, email: str, password: str | None 
         return browser.post(url, data, **extra)
     with capture(execute=True):
         return browser.post(url, data, **extra)
-
-
-def last_code(to: str) -> str:
-    body = next(m.body for m in reversed(mail.outbox) if m.to == [to])
-    return re.search(r"\b(\d{6})\b", body).group(1)
 
 
 def codes_sent() -> int:
@@ -83,7 +67,7 @@ def test_email_change_asks_for_the_current_password_in_both_portals(
     portal, account, django_capture_on_commit_callbacks
 ):
     user = account(portal)
-    browser = sign_in(portal, user)
+    browser = sign_in(Client(), portal, user.get_username())
     page = browser.get(f"{PORTALS[portal][0]}correo/cambiar/").content.decode()
     assert '<label for="id_password">Contraseña actual' in page
     capture = django_capture_on_commit_callbacks
@@ -106,7 +90,10 @@ def test_confirmed_email_change_tells_the_old_address_and_ends_the_other_session
     user = account(portal)
     old = user.email
     prefix, private = PORTALS[portal]
-    here, elsewhere = sign_in(portal, user), sign_in(portal, user)
+    here, elsewhere = (
+        sign_in(Client(), portal, user.get_username()),
+        sign_in(Client(), portal, user.get_username()),
+    )
     assert elsewhere.get(private).status_code == 200
     change_email(here, portal, "ana.nueva@ejemplo.test", capture=django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
@@ -150,11 +137,11 @@ LOGIN_LIMIT = ratelimit.rule("login", "username").limit
 @pytest.mark.parametrize("portal", PORTALS)
 def test_right_current_password_works_before_the_login_limit(portal, page, account):
     user = account(portal)
-    browser = sign_in(portal, user)
+    browser = sign_in(Client(), portal, user.get_username())
     for _ in range(LOGIN_LIMIT - 1):
         wrong = post_current_password(browser, portal, page, WRONG)
         assert html(texts.WRONG_PASSWORD) in wrong.text
-    assert post_current_password(browser, portal, page, PASSWORD).status_code == 302
+    assert post_current_password(browser, portal, page, AGENT_PASSWORD).status_code == 302
 
 
 @pytest.mark.django_db
@@ -162,27 +149,24 @@ def test_right_current_password_works_before_the_login_limit(portal, page, accou
 @pytest.mark.parametrize("portal", PORTALS)
 def test_current_password_past_the_login_limit_refuses_even_the_right_one(portal, page, account):
     user = account(portal)
-    browser = sign_in(portal, user)
+    browser = sign_in(Client(), portal, user.get_username())
     for _ in range(LOGIN_LIMIT):
         post_current_password(browser, portal, page, WRONG)
-    locked = post_current_password(browser, portal, page, PASSWORD)
+    locked = post_current_password(browser, portal, page, AGENT_PASSWORD)
     assert locked.status_code == 200
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     assert html(texts.ACCOUNT_LOCKED % {"minutes": minutes}) in locked.text
     user.refresh_from_db()
-    assert user.check_password(PASSWORD) and not mail.outbox  # nothing changed, nothing sent
+    assert user.check_password(AGENT_PASSWORD) and not mail.outbox  # nothing changed, nothing sent
     # The same lockout as a login: signing in anew with the right password is refused too.
-    prefix = PORTALS[portal][0]
-    login = Client().post(
-        f"{prefix}ingresar/", {"username": user.get_username(), "password": PASSWORD}
-    )
+    login = post_login(Client(), portal, user.get_username(), AGENT_PASSWORD)
     assert login.status_code == 200 and "_auth_user_id" not in login.client.session
 
 
 @pytest.mark.django_db
 def test_passwords_typed_on_cambio_de_contrasena_are_not_stored_by_the_lockout(account):
     user = account("agents")
-    browser = sign_in("agents", user)
+    browser = sign_in(Client(), "agents", user.get_username())
     post_current_password(browser, "agents", "password_change", WRONG)
     stored = " ".join(AccessAttempt.objects.values_list("post_data", flat=True))
     assert "old_password" in stored  # the failure was recorded...
@@ -198,7 +182,7 @@ def test_email_taken_answers_per_session_then_one_generic_answer(portal, account
     user = account(portal)
     limit = ratelimit.rule("email_taken", "session").limit
     others = [make_agent_user().email for _ in range(limit + 1)]
-    browser = sign_in(portal, user)
+    browser = sign_in(Client(), portal, user.get_username())
     for n, email in enumerate(others[:limit]):  # each from another address: the session counts
         page = change_email(browser, portal, email, REMOTE_ADDR=f"10.1.0.{n + 1}")
         assert html(texts.EMAIL_TAKEN) in page.text
@@ -216,9 +200,9 @@ def test_email_taken_answers_per_ip_across_sessions(account, make_agent_user):
     limit = ratelimit.rule("email_taken", "ip").limit
     others = [make_agent_user().email for _ in range(limit + 1)]
     for email in others[:limit]:  # a fresh session each time, all from one address
-        page = change_email(sign_in("agents", user), "agents", email)
+        page = change_email(sign_in(Client(), "agents", user.get_username()), "agents", email)
         assert html(texts.EMAIL_TAKEN) in page.text
-    page = change_email(sign_in("agents", user), "agents", others[limit])
+    page = change_email(sign_in(Client(), "agents", user.get_username()), "agents", others[limit])
     assert html(texts.EMAIL_UNAVAILABLE) in page.text and html(texts.EMAIL_TAKEN) not in page.text
 
 
@@ -230,7 +214,7 @@ def test_one_session_cannot_mail_codes_to_eight_addresses(
     account, django_capture_on_commit_callbacks
 ):
     user = account("agents")
-    browser = sign_in("agents", user)
+    browser = sign_in(Client(), "agents", user.get_username())
     limit = ratelimit.rule("code_mail", "session").limit
     answers = [
         change_email(
@@ -279,8 +263,8 @@ def test_code_emails_are_limited_per_ip_across_sessions_and_people():
 def test_first_entry_contact_page_asks_the_password_only_for_a_new_email(
     make_agent_user, django_capture_on_commit_callbacks
 ):
-    user = make_agent_user(password=PASSWORD, contact_confirmed=False)
-    browser = sign_in("agents", user)
+    user = make_agent_user(password=AGENT_PASSWORD, contact_confirmed=False)
+    browser = sign_in(Client(), "agents", user.get_username())
     url = "/agentes/datos-de-contacto/"
     new = {"email": "ladron@ejemplo.test", "phone": "5512345678"}
     with django_capture_on_commit_callbacks(execute=True):
@@ -290,12 +274,14 @@ def test_first_entry_contact_page_asks_the_password_only_for_a_new_email(
     assert html(texts.WRONG_PASSWORD) in wrong.text
     assert codes_sent() == 0
     with django_capture_on_commit_callbacks(execute=True):
-        right = browser.post(url, {**new, "password": PASSWORD})
+        right = browser.post(url, {**new, "password": AGENT_PASSWORD})
     assert right.url.startswith("/agentes/correo/cambiar/codigo/")
     assert mail.outbox[-1].to == ["ladron@ejemplo.test"]
     # Confirming the email on file needs no password, as the manual's first entry shows.
-    other = make_agent_user(password=PASSWORD, contact_confirmed=False)
-    keep = sign_in("agents", other).post(url, {"email": other.email, "phone": "5512345678"})
+    other = make_agent_user(password=AGENT_PASSWORD, contact_confirmed=False)
+    keep = sign_in(Client(), "agents", other.get_username()).post(
+        url, {"email": other.email, "phone": "5512345678"}
+    )
     assert keep.status_code == 302
     other.refresh_from_db()
     assert other.contact_confirmed_at is not None
@@ -326,7 +312,7 @@ def test_resending_a_code_to_an_address_taken_meanwhile_says_so_instead_of_faili
     account, django_capture_on_commit_callbacks
 ):
     user = account("agents")
-    browser = sign_in("agents", user)
+    browser = sign_in(Client(), "agents", user.get_username())
     change_email(
         browser, "agents", "nuevo@ejemplo.test", capture=django_capture_on_commit_callbacks
     )

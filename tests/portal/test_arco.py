@@ -17,9 +17,7 @@ from notifications.models import OutboxEmail
 from portal import arco
 from portal.business_days import add_business_days
 from portal.models import ArcoDecision, ArcoRequest, User
-from tests.helpers import next_rfc
-
-PASSWORD = "Clave-Segura-2024"
+from tests.helpers import AGENT_PASSWORD, next_rfc
 
 
 def _signed_in(user: User) -> Client:
@@ -30,8 +28,8 @@ def _signed_in(user: User) -> Client:
 
 @pytest.mark.django_db
 def test_an_agent_sees_and_downloads_everything_held_and_nothing_of_another(make_agent_user):
-    agent_user = make_agent_user(password=PASSWORD)
-    other = make_agent_user(password=PASSWORD, rfc=next_rfc())
+    agent_user = make_agent_user(password=AGENT_PASSWORD)
+    other = make_agent_user(password=AGENT_PASSWORD, rfc=next_rfc())
     agent = agent_user.agent
     assert other.agent.rfc != agent.rfc
     client = _signed_in(agent_user)
@@ -58,7 +56,7 @@ def test_an_agent_sees_and_downloads_everything_held_and_nothing_of_another(make
 
 @pytest.mark.django_db
 def test_a_client_sees_policies_and_emails_on_file(make_portal_user):
-    user = make_portal_user("clients", password=PASSWORD)
+    user = make_portal_user("clients", password=AGENT_PASSWORD)
     person = user.person
     page = _signed_in(user).get("/clientes/mis-datos/").content.decode()
     assert person.rfc in page
@@ -72,7 +70,7 @@ def test_a_client_sees_policies_and_emails_on_file(make_portal_user):
 def test_a_request_is_due_in_twenty_business_days_and_the_person_gets_a_receipt(
     make_agent_user,
 ):
-    user = make_agent_user(password=PASSWORD)
+    user = make_agent_user(password=AGENT_PASSWORD)
     client = _signed_in(user)
     page = client.post(
         "/agentes/mis-datos/", {"kind": "oposicion", "details": "No quiero publicidad."},
@@ -100,7 +98,7 @@ def test_the_queue_marks_the_overdue_and_a_decision_is_once_append_only_and_emai
 ):
     from django.contrib.auth.models import Permission
 
-    user = make_agent_user(password=PASSWORD)
+    user = make_agent_user(password=AGENT_PASSWORD)
     late = arco.file_request(user=user, kind="acceso", details="", ip="10.0.0.1")
     ArcoRequest.objects.filter(pk=late.pk).update(due_on=timezone.localdate() - timedelta(days=1))
     staff = make_reviewer(username="privacidad")
@@ -136,7 +134,7 @@ def test_the_queue_marks_the_overdue_and_a_decision_is_once_append_only_and_emai
 def test_a_granted_cancellation_deactivates_and_anonymises_the_account(
     make_agent_user, make_reviewer
 ):
-    user = make_agent_user(password=PASSWORD)
+    user = make_agent_user(password=AGENT_PASSWORD)
     agent = user.agent
     email = user.email
     request = arco.file_request(user=user, kind="cancelacion", details="", ip="10.0.0.1")
@@ -152,7 +150,7 @@ def test_a_granted_cancellation_deactivates_and_anonymises_the_account(
     assert OutboxEmail.objects.filter(to=email, template="arco_resuelta").exists()
     assert (
         Client()
-        .post("/agentes/ingresar/", {"username": user.username, "password": PASSWORD})
+        .post("/agentes/ingresar/", {"username": user.username, "password": AGENT_PASSWORD})
         .status_code
         == 200
     )  # no sign-in
@@ -160,7 +158,7 @@ def test_a_granted_cancellation_deactivates_and_anonymises_the_account(
 
 @pytest.mark.django_db
 def test_requests_are_rate_limited(make_agent_user):
-    user = make_agent_user(password=PASSWORD)
+    user = make_agent_user(password=AGENT_PASSWORD)
     client = _signed_in(user)
     for _ in range(5):
         client.post("/agentes/mis-datos/", {"kind": "acceso"})

@@ -7,19 +7,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.a11y import axe_violations, format_violations
+from tests.helpers import AGENT_PASSWORD, sign_in_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "Clave-Segura-2024"
-
 
 def test_an_agent_reads_my_data_and_files_an_opposition_on_a_phone(open_page, make_agent_user):
-    user = make_agent_user(password=PASSWORD)
+    user = make_agent_user(password=AGENT_PASSWORD)
     page = open_page(viewport={"width": 360, "height": 740})
-    page.goto("/agentes/ingresar/")
-    page.get_by_label("Usuario").fill(user.username)
-    page.get_by_label("Clave").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
+    sign_in_in_browser(page, "agents", user.username)
     page.goto("/agentes/usuario/")
     page.get_by_role("link", name="Mis datos").click()
     expect(page.get_by_role("heading", name="Mis datos", exact=True)).to_be_visible()

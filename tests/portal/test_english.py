@@ -23,6 +23,7 @@ from notifications.models import OutboxEmail
 from portal.accounts.services import mask_email
 from tests.helpers import (
     AGENT_WIZARD_URL,
+    CLIENT_PASSWORD,
     ROOT,
     ClientWizard,
     RequestWizard,
@@ -44,7 +45,6 @@ GIVEAWAYS = [
     "Continuar", "Regresar", "Cancelar", "Paso ", "correo", "contraseña", "Solicitud",
     "Se detectaron",
 ]  # fmt: skip
-PASSWORD = "Cedro-azul-2026!"
 
 
 # --- The catalogue ----------------------------------------------------------------------------
@@ -423,14 +423,14 @@ def test_a_client_registers_in_english(english_page, make_person):
     page.goto(last_link(email))
     expect(page.get_by_role("heading", name="Set your password")).to_be_visible()
     _assert_english(page)
-    page.get_by_label(re.compile(r"^Password")).fill(PASSWORD)
-    page.get_by_label("Confirm your password").fill(PASSWORD)
+    page.get_by_label(re.compile(r"^Password")).fill(CLIENT_PASSWORD)
+    page.get_by_label("Confirm your password").fill(CLIENT_PASSWORD)
     page.get_by_role("button", name="OK").click()
     expect(page.get_by_role("heading", name="Success!")).to_be_visible()
     _assert_english(page)
     page.get_by_role("link", name="OK").click()
     page.get_by_label(re.compile(r"^Email")).fill(email)
-    page.get_by_label(re.compile(r"^Password")).fill(PASSWORD)
+    page.get_by_label(re.compile(r"^Password")).fill(CLIENT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="My products")).to_be_visible()
     _assert_english(page)

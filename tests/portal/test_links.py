@@ -23,9 +23,8 @@ from playwright.sync_api import expect
 from notifications.models import OutboxEmail
 from portal import codes, ratelimit
 from portal.accounts import services as account
-from tests.helpers import KEY_WIZARD_URL, ClientWizard, last_code
+from tests.helpers import AGENT_PASSWORD, KEY_WIZARD_URL, ClientWizard, last_code, sign_in
 
-PASSWORD = "Clave-Segura-2024"
 NEW = "Jacaranda-Morada-2026"
 PORTALS = {"agents": "/agentes/", "clients": "/clientes/"}
 
@@ -66,7 +65,7 @@ def test_a_dead_reset_link_offers_a_new_one_from_its_own_portal(
     client, make_portal_user, django_capture_on_commit_callbacks, portal, case
 ):
     prefix = PORTALS[portal]
-    user = make_portal_user(portal, password=PASSWORD)
+    user = make_portal_user(portal, password=AGENT_PASSWORD)
     if case == "expired":
         path = link_path(prefix, user, OldTokens().make_token(user))
     elif case == "garbled":
@@ -168,7 +167,7 @@ def test_username_typing_obeys_the_address_limit_of_the_form(
 def test_clients_still_type_only_an_email(
     client, make_portal_user, django_capture_on_commit_callbacks
 ):
-    user = make_portal_user("clients", password=PASSWORD)
+    user = make_portal_user("clients", password=AGENT_PASSWORD)
     page = client.get("/clientes/contrasena/olvide/").text
     assert re.search(r'<label for="id_email">Correo electrónico\b', page)
     assert "Usuario o correo" not in page
@@ -374,7 +373,7 @@ def test_footer_policies_open_from_any_page(page, settings):
 def test_client_forgot_password_pages_say_what_happened(
     client, make_portal_user, django_capture_on_commit_callbacks
 ):
-    user = make_portal_user("clients", password=PASSWORD)
+    user = make_portal_user("clients", password=AGENT_PASSWORD)
     done = post_reset(client, "clients", user.email, django_capture_on_commit_callbacks)
     sent = client.get(done.url).text
     assert "<h1>Revisa tu correo electrónico</h1>" in sent
@@ -442,12 +441,8 @@ def crawl(client: Client, starts: list[str]) -> dict[str, int]:
 @pytest.mark.parametrize("who", ["anonymous", "agent", "client"])
 def test_no_link_leads_to_a_missing_or_broken_page(client, make_portal_user, who):
     if who != "anonymous":
-        user = make_portal_user(f"{who}s", password=PASSWORD)
-        prefix = PORTALS[f"{who}s"]
-        signed_in = client.post(
-            f"{prefix}ingresar/", {"username": user.get_username(), "password": PASSWORD}
-        )
-        assert signed_in.status_code == 302, signed_in.text
+        user = make_portal_user(f"{who}s", password=AGENT_PASSWORD)
+        sign_in(client, f"{who}s", user.get_username())
     linked = crawl(client, ["/", "/agentes/", "/clientes/"])
     broken = {url: status for url, status in linked.items() if status >= 400}
     assert not broken, broken

@@ -28,10 +28,10 @@ from playwright.sync_api import expect
 from notifications.models import OutboxEmail
 from portal import ratelimit
 from portal.accounts import mfa
+from tests.helpers import AGENT_PASSWORD, sign_in_in_browser
 
 ORIGIN = "http://localhost:8000"
 RP_ID = "localhost"
-PASSWORD = "Clave-Segura-2024"
 AGENTS = "/agentes/segundo-factor/llave/"
 REGISTER_BEGIN = AGENTS + "registro/inicio/"
 REGISTER_COMPLETE = AGENTS + "registro/fin/"
@@ -144,7 +144,7 @@ def _relying_party(settings):
 
 @pytest.fixture
 def agent(make_agent_user):
-    return make_agent_user(password=PASSWORD)
+    return make_agent_user(password=AGENT_PASSWORD)
 
 
 def signed_in(user) -> Client:
@@ -215,7 +215,7 @@ def test_enrolment_is_refused_to_anyone_but_this_portals_signed_in_users(
     agent, make_reviewer, make_portal_user
 ):
     assert post(Client(), REGISTER_BEGIN).json()["code"] == "not_authenticated"
-    client_user = make_portal_user("clients", password=PASSWORD)
+    client_user = make_portal_user("clients", password=AGENT_PASSWORD)
     reviewer = make_reviewer("ana")
     for user in (client_user, reviewer):
         answer = post(signed_in(user), REGISTER_BEGIN)
@@ -256,7 +256,7 @@ def test_a_registration_is_checked_once_against_its_own_challenge(agent):
 
 @pytest.mark.django_db
 def test_another_accounts_credential_id_is_refused_without_an_error_page(agent, make_agent_user):
-    other = make_agent_user(password=PASSWORD)
+    other = make_agent_user(password=AGENT_PASSWORD)
     taken = SoftPasskey()
     taken.save_for(other)
     client = signed_in(agent)
@@ -367,12 +367,12 @@ def test_sign_in_with_a_passkey_is_only_for_a_session_at_the_second_factor(
 ):
     assert post(Client(), VERIFY_BEGIN).json()["code"] == "not_authenticated"
     # Already past it (no factor, optional): nothing to show.
-    answer = post(signed_in(make_agent_user(password=PASSWORD)), VERIFY_BEGIN)
+    answer = post(signed_in(make_agent_user(password=AGENT_PASSWORD)), VERIFY_BEGIN)
     assert (answer.status_code, answer.json()["code"]) == (403, "wrong_stage")
     # At the second factor with an app only: no passkey to list.
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    app_user = make_agent_user(password=PASSWORD)
+    app_user = make_agent_user(password=AGENT_PASSWORD)
     TOTPDevice.objects.create(user=app_user, name="app", confirmed=True)
     answer = post(signed_in(app_user), VERIFY_BEGIN)
     assert (answer.status_code, answer.json()["code"]) == (403, "no_passkey")
@@ -396,7 +396,7 @@ def test_a_wrong_signature_or_a_replayed_assertion_changes_nothing(agent, with_p
 @pytest.mark.django_db
 def test_another_accounts_passkey_does_not_let_this_one_in(agent, with_passkey, make_agent_user):
     other = SoftPasskey()
-    other.save_for(make_agent_user(password=PASSWORD))
+    other.save_for(make_agent_user(password=AGENT_PASSWORD))
     client = signed_in(agent)
     options = post(client, VERIFY_BEGIN).json()
     answer = post(client, VERIFY_COMPLETE, other.assertion(options))
@@ -580,15 +580,13 @@ def status_of(page, ceremony: str):
 
 
 def sign_in(page, user, *, keyboard: bool = False) -> None:
+    if not keyboard:
+        sign_in_in_browser(page, "agents", user.username)
+        return
     page.goto("/agentes/ingresar/")
-    if keyboard:
-        type_into(page, "Usuario", user.username)
-        type_into(page, "Clave", PASSWORD)
-        press(page, "Ingresar")
-    else:
-        page.get_by_label("Usuario").fill(user.username)
-        page.get_by_label("Clave").fill(PASSWORD)
-        page.get_by_role("button", name="Ingresar").click()
+    type_into(page, "Usuario", user.username)
+    type_into(page, "Clave", AGENT_PASSWORD)
+    press(page, "Ingresar")
 
 
 @pytest.mark.browser
@@ -682,13 +680,13 @@ def test_an_agent_removes_the_passkey_with_the_password_and_a_recovery_code(
     expect(page.get_by_role("table")).to_contain_text("Llave de prueba")
     assert_no_axe_violations(page)
     # A wrong code first: nothing is removed.
-    page.get_by_label("Contraseña actual").fill(PASSWORD)
+    page.get_by_label("Contraseña actual").fill(AGENT_PASSWORD)
     page.get_by_label("Código de tu app o un código de recuperación").fill("aaaaa-bbbbb")
     page.get_by_role("button", name="Eliminar factor").click()
     expect(page.get_by_text("El código no es correcto.").first).to_be_visible()
     assert WebAuthnCredential.objects.filter(user=agent).exists()
 
-    page.get_by_label("Contraseña actual").fill(PASSWORD)
+    page.get_by_label("Contraseña actual").fill(AGENT_PASSWORD)
     page.get_by_label("Código de tu app o un código de recuperación").fill(codes[0])
     page.get_by_role("button", name="Eliminar factor").click()
 

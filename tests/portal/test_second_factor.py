@@ -18,8 +18,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from notifications.models import OutboxEmail
 from portal.accounts import mfa
 from portal.models import SecondFactorReset, User
+from tests.helpers import AGENT_PASSWORD, post_login, sign_in
 
-PASSWORD = "Clave-Segura-2024"
 VERIFY = "/agentes/segundo-factor/"
 SETUP = "/agentes/segundo-factor/activar/"
 APP = "/agentes/segundo-factor/app/"
@@ -38,12 +38,6 @@ def _app_for(user: User) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="app", confirmed=True)
 
 
-def _sign_in(client: Client, user: User, password: str = PASSWORD) -> object:
-    return client.post(
-        "/agentes/ingresar/", {"username": user.username, "password": password}, follow=True
-    )
-
-
 def _next_step_code(device: TOTPDevice) -> str:
     """A code of the next 30-second step (django-otp accepts one step of drift): a code
     that differs from the one just used, without waiting for the clock."""
@@ -52,7 +46,7 @@ def _next_step_code(device: TOTPDevice) -> str:
 
 @pytest.fixture
 def agent(make_agent_user):
-    return make_agent_user(password=PASSWORD)
+    return make_agent_user(password=AGENT_PASSWORD)
 
 
 # --- Sign-in: password, then the factor ------------------------------------------------------
@@ -62,7 +56,7 @@ def agent(make_agent_user):
 def test_password_alone_does_not_open_the_portal_when_an_app_is_enrolled(agent):
     device = _app_for(agent)
     client = Client()
-    page = _sign_in(client, agent)
+    page = post_login(client, "agents", agent.username, AGENT_PASSWORD, follow=True)
     assert page.redirect_chain[-1][0].startswith(VERIFY)
     assert "Confirma que eres tú" in page.content.decode()
     # Every page of the portal sends the half-signed-in session back to the factor.
@@ -79,7 +73,7 @@ def test_password_alone_does_not_open_the_portal_when_an_app_is_enrolled(agent):
 def test_wrong_and_replayed_codes_are_refused(agent):
     device = _app_for(agent)
     client = Client()
-    _sign_in(client, agent)
+    post_login(client, "agents", agent.username, AGENT_PASSWORD, follow=True)
     code = _totp(device).now()
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     page = client.post(VERIFY, {"code": wrong})
@@ -90,7 +84,7 @@ def test_wrong_and_replayed_codes_are_refused(agent):
     assert client.post(VERIFY, {"code": code})["Location"] == HOME
     # The same code in another session (someone who watched it typed) is refused.
     other = Client()
-    _sign_in(other, agent)
+    post_login(other, "agents", agent.username, AGENT_PASSWORD, follow=True)
     page = other.post(VERIFY, {"code": code})
     assert "El código no es correcto" in page.content.decode()
     assert other.get(HOME)["Location"].startswith(VERIFY)
@@ -100,11 +94,11 @@ def test_wrong_and_replayed_codes_are_refused(agent):
 def test_the_factor_is_asked_again_in_every_new_session(agent):
     device = _app_for(agent)
     first = Client()
-    _sign_in(first, agent)
+    post_login(first, "agents", agent.username, AGENT_PASSWORD, follow=True)
     first.post(VERIFY, {"code": _totp(device).now()})
     assert first.get(HOME).status_code == 200
     first.post("/agentes/salir/")
-    _sign_in(first, agent)
+    post_login(first, "agents", agent.username, AGENT_PASSWORD, follow=True)
     assert first.get(HOME)["Location"].startswith(VERIFY)
 
 
@@ -112,7 +106,7 @@ def test_the_factor_is_asked_again_in_every_new_session(agent):
 def test_ten_wrong_codes_lock_the_factor_even_for_the_right_code(agent):
     device = _app_for(agent)
     client = Client()
-    _sign_in(client, agent)
+    post_login(client, "agents", agent.username, AGENT_PASSWORD, follow=True)
     right = _totp(device).now()
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     for _ in range(10):
@@ -134,14 +128,14 @@ def test_recovery_codes_are_stored_hashed_and_work_once(agent):
     assert not stored & {c.replace("-", "") for c in codes} and not stored & set(codes)
 
     client = Client()
-    _sign_in(client, agent)
+    post_login(client, "agents", agent.username, AGENT_PASSWORD, follow=True)
     page = client.post("/agentes/segundo-factor/recuperacion/", {"code": codes[0]}, follow=True)
     assert "te quedan 9" in page.content.decode()
     assert client.get(HOME).status_code == 200
     assert OutboxEmail.objects.filter(to=agent.email, template="segundo_factor").exists()
 
     again = Client()
-    _sign_in(again, agent)
+    post_login(again, "agents", agent.username, AGENT_PASSWORD, follow=True)
     page = again.post("/agentes/segundo-factor/recuperacion/", {"code": codes[0]})
     assert "ya se usó" in page.content.decode()
     assert again.get(HOME)["Location"].startswith(VERIFY)
@@ -160,9 +154,9 @@ def test_required_enrolment_after_the_first_entry_with_qr_key_code_and_ten_codes
     settings, make_agent_user
 ):
     settings.AGENT_MFA = "required"
-    agent = make_agent_user(password=PASSWORD, contact_confirmed=False)
+    agent = make_agent_user(password=AGENT_PASSWORD, contact_confirmed=False)
     client = Client()
-    _sign_in(client, agent)
+    post_login(client, "agents", agent.username, AGENT_PASSWORD, follow=True)
     # Contact data first (the manual's first entry), then the factor; nothing else opens.
     page = client.post("/agentes/datos-de-contacto/", {"email": agent.email, "phone": "5512345678"})
     assert page.status_code == 302
@@ -190,7 +184,7 @@ def test_required_enrolment_after_the_first_entry_with_qr_key_code_and_ten_codes
     # Renewing the codes asks for the password and voids the old ones.
     page = client.post(CODES, {"password": "otra-cosa-123"})
     assert "La contraseña actual es incorrecta" in page.content.decode()
-    renewed = client.post(CODES, {"password": PASSWORD}).content.decode()
+    renewed = client.post(CODES, {"password": AGENT_PASSWORD}).content.decode()
     fresh = re.findall(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>", renewed)
     assert len(fresh) == 10 and not set(fresh) & set(shown)
 
@@ -198,9 +192,9 @@ def test_required_enrolment_after_the_first_entry_with_qr_key_code_and_ten_codes
 @pytest.mark.django_db
 def test_optional_offer_after_the_first_entry_can_be_put_off(settings, make_agent_user):
     settings.AGENT_MFA = "optional"
-    agent = make_agent_user(password=PASSWORD, contact_confirmed=False)
+    agent = make_agent_user(password=AGENT_PASSWORD, contact_confirmed=False)
     client = Client()
-    _sign_in(client, agent)
+    post_login(client, "agents", agent.username, AGENT_PASSWORD, follow=True)
     response = client.post(
         "/agentes/datos-de-contacto/", {"email": agent.email, "phone": "5512345678"}
     )
@@ -223,15 +217,15 @@ def test_removing_a_factor_asks_for_the_password_and_a_current_factor(agent):
     device = _app_for(agent)
     codes = mfa.issue_recovery_codes(agent)
     client = Client()
-    _sign_in(client, agent)
+    post_login(client, "agents", agent.username, AGENT_PASSWORD, follow=True)
     client.post(VERIFY, {"code": _totp(device).now()})
     key = f"app-{device.pk}"
-    page = client.post(MANAGE, {"factor": key, "password": PASSWORD, "code": "123456"})
+    page = client.post(MANAGE, {"factor": key, "password": AGENT_PASSWORD, "code": "123456"})
     assert "El código no es correcto" in page.content.decode()
     page = client.post(MANAGE, {"factor": key, "password": "mala-clave-99", "code": codes[0]})
     assert "La contraseña actual es incorrecta" in page.content.decode()
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
-    client.post(MANAGE, {"factor": key, "password": PASSWORD, "code": codes[0]})
+    client.post(MANAGE, {"factor": key, "password": AGENT_PASSWORD, "code": codes[0]})
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
     assert not StaticToken.objects.filter(device__user=agent).exists()  # with the last factor
     assert OutboxEmail.objects.filter(
@@ -322,7 +316,9 @@ def test_reviewer_resets_an_agents_lost_factor_recorded_append_only(agent, make_
 
 @pytest.mark.django_db
 def test_manage_py_resets_the_last_superusers_factor(make_reviewer):
-    admin_user = User.objects.create_superuser("administrador", "admin@ejemplo.test", PASSWORD)
+    admin_user = User.objects.create_superuser(
+        "administrador", "admin@ejemplo.test", AGENT_PASSWORD
+    )
     _app_for(admin_user)
     call_command("reset_second_factor", "administrador", reason="Perdió el teléfono")
     assert not mfa.has_second_factor(admin_user)
@@ -334,9 +330,8 @@ def test_clients_enrol_where_client_mfa_is_optional_and_are_asked_at_next_sign_i
     settings, make_portal_user
 ):
     settings.CLIENT_MFA = "off"
-    client_user = make_portal_user("clients", password=PASSWORD)
-    browser = Client()
-    browser.post("/clientes/ingresar/", {"username": client_user.username, "password": PASSWORD})
+    client_user = make_portal_user("clients", password=AGENT_PASSWORD)
+    browser = sign_in(Client(), "clients", client_user.username)
     assert browser.get("/clientes/segundo-factor/activar/").status_code == 404  # off: not offered
     assert "Segundo factor" not in browser.get("/clientes/").content.decode()
 
@@ -348,8 +343,7 @@ def test_clients_enrol_where_client_mfa_is_optional_and_are_asked_at_next_sign_i
     response = browser.post("/clientes/segundo-factor/app/", {"code": totp.now()})
     assert response["Location"] == "/clientes/segundo-factor/codigos/"
 
-    again = Client()
-    again.post("/clientes/ingresar/", {"username": client_user.username, "password": PASSWORD})
+    again = sign_in(Client(), "clients", client_user.username)
     assert again.get("/clientes/")["Location"].startswith("/clientes/segundo-factor/")
     assert (
         again.post("/clientes/segundo-factor/", {"code": totp.at(time.time() + 30)}).status_code

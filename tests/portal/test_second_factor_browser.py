@@ -12,11 +12,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.a11y import axe_violations, format_violations
+from tests.helpers import AGENT_PASSWORD
 from tests.portal.test_keyboard_flows import Keyboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "Clave-Segura-2024"
 PHONE = {"width": 360, "height": 740}
 
 
@@ -33,12 +33,12 @@ def test_agent_enrols_an_app_and_signs_in_with_it_by_keyboard_at_360_px(
     open_page, settings, make_agent_user
 ):
     settings.AGENT_MFA = "required"
-    agent = make_agent_user(password=PASSWORD)
+    agent = make_agent_user(password=AGENT_PASSWORD)
     page = open_page(viewport=PHONE)
     keys = Keyboard(page)
     page.goto("/agentes/ingresar/")
     keys.type_into("Usuario", agent.username)
-    keys.type_into("Clave", PASSWORD)
+    keys.type_into("Clave", AGENT_PASSWORD)
     keys.activate("button", "Ingresar")
 
     expect(page.get_by_role("heading", name="Activa tu segundo factor")).to_be_visible()
@@ -66,7 +66,7 @@ def test_agent_enrols_an_app_and_signs_in_with_it_by_keyboard_at_360_px(
     page.context.clear_cookies()
     page.goto("/agentes/ingresar/")
     keys.type_into("Usuario", agent.username)
-    keys.type_into("Clave", PASSWORD)
+    keys.type_into("Clave", AGENT_PASSWORD)
     keys.activate("button", "Ingresar")
     expect(page.get_by_role("heading", name="Confirma que eres tú")).to_be_visible()
     _no_axe_violations(page)

@@ -11,11 +11,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import AGENT_WIZARD_URL, CLIENT_WIZARD_URL, identify_agent_in_browser
+from tests.helpers import (
+    AGENT_WIZARD_URL,
+    CLIENT_WIZARD_URL,
+    identify_agent_in_browser,
+    sign_in_in_browser,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "Clave-Segura-2024"
 LONG_BRAND = "Aseguradora Nacional de Vida, Gastos Médicos y Ahorro para el Retiro"
 
 # How far the page reaches past the viewport, sideways (0 when nothing scrolls).
@@ -23,13 +27,6 @@ OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElemen
 # The box of the first element a selector matches, as {x, y, width, height}.
 BOX = "(selector) => { const r = document.querySelector(selector).getBoundingClientRect();" \
     " return {x: r.x, y: r.y, width: r.width, height: r.height}; }"  # fmt: skip
-
-
-def sign_in_agent(page, username: str) -> None:
-    page.goto("/agentes/ingresar/")
-    page.get_by_label(re.compile("^Usuario")).fill(username)
-    page.get_by_label(re.compile("^Clave")).fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar", exact=True).click()
 
 
 def overlaps(a: dict, b: dict) -> bool:
@@ -162,7 +159,7 @@ def test_a_checked_box_looks_different_from_an_unchecked_one(page, make_agent):
 @pytest.mark.parametrize("width", [360, 1280])
 def test_salir_sits_in_the_header_never_over_a_card(page, make_agent_user, width):
     page.set_viewport_size({"width": width, "height": 800})
-    sign_in_agent(page, make_agent_user().username)
+    sign_in_in_browser(page, "agents", make_agent_user().username)
     expect(page.get_by_role("heading", name=re.compile("^Bienvenido"))).to_be_visible()
     assert_salir_in_header_clear_of_cards(page, "Salir")
 
@@ -170,7 +167,7 @@ def test_salir_sits_in_the_header_never_over_a_card(page, make_agent_user, width
 @pytest.mark.parametrize("width", [360, 1280])
 def test_salir_on_the_required_password_change_sits_in_the_header(page, make_agent_user, width):
     page.set_viewport_size({"width": width, "height": 800})
-    sign_in_agent(page, make_agent_user(password_expired=True).username)
+    sign_in_in_browser(page, "agents", make_agent_user(password_expired=True).username)
     expect(page.get_by_role("heading", name="Cambio de contraseña")).to_be_visible()
     assert_salir_in_header_clear_of_cards(page, "Salir")
 
@@ -193,7 +190,7 @@ def test_no_page_scrolls_sideways_at_360_px(page, make_agent, make_agent_user):
     identify_agent_in_browser(page, make_agent())
     if page.evaluate(OVERFLOW):
         wide.append("channels")
-    sign_in_agent(page, make_agent_user().username)
+    sign_in_in_browser(page, "agents", make_agent_user().username)
     expect(page.get_by_role("heading", name=re.compile("^Bienvenido"))).to_be_visible()
     for url in ("/agentes/inicio/", "/agentes/herramientas/", "/agentes/ayuda/"):
         page.goto(url)

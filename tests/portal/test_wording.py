@@ -16,9 +16,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from portal import texts
-from tests.helpers import ROOT, ClientWizard, RequestWizard, last_code, last_link
-
-PASSWORD = "Clave-Segura-2024"
+from tests.helpers import AGENT_PASSWORD, ROOT, ClientWizard, RequestWizard, last_code, last_link
 
 # The "usted" register, and the agent manual's impersonal orders, as they would show.
 USTED = re.compile(
@@ -142,7 +140,7 @@ def pages_of_an_account(client: Client, prefix: str, capture) -> dict[str, str]:
     with capture(execute=True):
         sent = client.post(
             prefix + "correo/cambiar/",
-            {"email": new_email, "email_confirmation": new_email, "password": PASSWORD},
+            {"email": new_email, "email_confirmation": new_email, "password": AGENT_PASSWORD},
         )
     assert sent.status_code == 302, visible_text(sent.text)
     confirm = client.get(prefix + "correo/cambiar/codigo/")
@@ -165,17 +163,17 @@ def test_no_page_of_either_portal_speaks_as_usted(
     pages.update(pages_of_the_client_registration(make_person, capture))
 
     agent = Client()
-    agent.force_login(make_agent_user(password=PASSWORD))
+    agent.force_login(make_agent_user(password=AGENT_PASSWORD))
     pages.update(pages_of_an_account(agent, "/agentes/", capture))
     first_entry = Client()
-    first_entry.force_login(make_agent_user(password=PASSWORD, password_expired=True))
+    first_entry.force_login(make_agent_user(password=AGENT_PASSWORD, password_expired=True))
     pages["forced password change"] = first_entry.get("/agentes/contrasena/cambiar/").text
     contact = Client()
-    contact.force_login(make_agent_user(password=PASSWORD, contact_confirmed=False))
+    contact.force_login(make_agent_user(password=AGENT_PASSWORD, contact_confirmed=False))
     pages["contact data"] = contact.get("/agentes/datos-de-contacto/").text
 
     customer = Client()
-    customer.force_login(make_portal_user("clients", password=PASSWORD))
+    customer.force_login(make_portal_user("clients", password=AGENT_PASSWORD))
     pages.update(pages_of_an_account(customer, "/clientes/", capture))
 
     assert len(pages) > 35
@@ -398,16 +396,16 @@ def test_agents_set_password_page_shows_our_checklist_ticking_as_they_type(
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_password_change_ticks_different_from_the_current_one(page, make_agent_user):
-    user = make_agent_user(password=PASSWORD)
+    user = make_agent_user(password=AGENT_PASSWORD)
     page.goto("/agentes/ingresar/")
     page.get_by_label("Usuario").fill(user.username)
-    page.get_by_label("Clave").fill(PASSWORD)
+    page.get_by_label("Clave").fill(AGENT_PASSWORD)
     page.get_by_role("button", name="Ingresar").click()
     page.goto("/agentes/contrasena/cambiar/")
     different = item(page, "different")
     expect(different).to_contain_text("Debe ser diferente a tu contraseña actual.")
-    page.get_by_label("Contraseña actual").fill(PASSWORD)
-    page.get_by_label(re.compile(r"^Nueva contraseña")).fill(PASSWORD)
+    page.get_by_label("Contraseña actual").fill(AGENT_PASSWORD)
+    page.get_by_label(re.compile(r"^Nueva contraseña")).fill(AGENT_PASSWORD)
     expect(different.locator(".status")).to_have_text("pendiente")
     page.get_by_label(re.compile(r"^Nueva contraseña")).fill("Girasol-Azul-2024")
     expect(different.locator(".status")).to_have_text("cumplido")
@@ -417,16 +415,16 @@ def test_password_change_ticks_different_from_the_current_one(page, make_agent_u
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_resend_countdown_says_1_segundo_then_nothing(page, make_portal_user):
-    user = make_portal_user("clients", password=PASSWORD)
+    user = make_portal_user("clients", password=AGENT_PASSWORD)
     page.clock.install()
     page.goto("/clientes/ingresar/")
     page.get_by_label("Correo electrónico").fill(user.email)
-    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_label("Contraseña").fill(AGENT_PASSWORD)
     page.get_by_role("button", name="Ingresar").click()
     page.goto("/clientes/correo/cambiar/")
     page.get_by_label(re.compile(r"^Nuevo correo")).fill("otro@ejemplo.test")
     page.get_by_label("Confirmar nuevo correo electrónico").fill("otro@ejemplo.test")
-    page.get_by_label("Contraseña actual").fill(PASSWORD)
+    page.get_by_label("Contraseña actual").fill(AGENT_PASSWORD)
     page.get_by_role("button", name="Enviar código").click()
     countdown = page.locator("[data-countdown]")
     expect(countdown).to_contain_text(re.compile(r"Podrás pedir otro código en \d+ segundos\."))

@@ -9,9 +9,7 @@ from playwright.sync_api import expect
 
 from portal.accounts.services import mask_email
 from registration import services
-from tests.helpers import last_code, last_link
-
-PASSWORD = "Cedro-azul-2026!"
+from tests.helpers import CLIENT_PASSWORD, last_code, last_link
 
 
 def wait_for_mail(count: int, timeout: float = 15.0) -> None:
@@ -54,14 +52,14 @@ def set_password_and_sign_in(page, email, policies):
     expect(page.get_by_role("heading", name="Define tu contraseña")).to_be_visible()
     rule = page.locator("li[data-rule=length]")
     assert "ok" not in (rule.get_attribute("class") or "")
-    page.get_by_label(re.compile(r"^Contraseña")).fill(PASSWORD)
+    page.get_by_label(re.compile(r"^Contraseña")).fill(CLIENT_PASSWORD)
     expect(rule).to_have_class(re.compile(r"\bok\b"))  # ticked live
-    page.get_by_label("Confirma tu contraseña").fill(PASSWORD)
+    page.get_by_label("Confirma tu contraseña").fill(CLIENT_PASSWORD)
     page.get_by_role("button", name="ACEPTAR").click()
     expect(page.get_by_role("heading", name="¡Éxito!")).to_be_visible()
     page.get_by_role("link", name="ACEPTAR").click()
     page.get_by_label("Correo electrónico").fill(email)
-    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_label("Contraseña").fill(CLIENT_PASSWORD)
     page.get_by_role("button", name="Ingresar").click()
     expect(page.get_by_role("heading", name="Mis productos")).to_be_visible()
     for policy in policies:

@@ -19,10 +19,9 @@ from portal.texts import EMAIL_TAKEN, EMAIL_UNAVAILABLE
 from registration import services
 from registration.forms import MSG_ON_FILE_ONLY
 from registration.models import Person, RegistrationKey
-from tests.helpers import ClientWizard, last_code, last_link
+from tests.helpers import CLIENT_PASSWORD, ClientWizard, last_code, last_link, post_login, sign_in
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "Cedro-azul-2026!"
 ON_FILE = ["maria.rodriguez@ejemplo.test", "mrl@trabajo.test"]
 ATTACKER = "atacante@malo.test"
 NOTICE_SUBJECT = "se creó una cuenta a tu nombre con otro correo"
@@ -52,10 +51,6 @@ def path_of(url):
 
 def on_file_person(make_person):
     return make_person(emails=ON_FILE)
-
-
-def login(client, email, password=PASSWORD):
-    return client.post("/clientes/ingresar/", {"username": email, "password": password})
 
 
 # --- the notice to the addresses on file --------------------------------------------------------
@@ -116,12 +111,12 @@ def test_block_link_asks_then_blocks_ends_sessions_and_refuses_login(
     set_page = client.get(path_of(last_link(ATTACKER)), follow=True)
     done = client.post(
         set_page.redirect_chain[-1][0],
-        {"new_password1": PASSWORD, "new_password2": PASSWORD},
+        {"new_password1": CLIENT_PASSWORD, "new_password2": CLIENT_PASSWORD},
         follow=True,
     )
     assert "¡Éxito!" in done.text
     attacker = Client()
-    assert login(attacker, ATTACKER).status_code == 302
+    sign_in(attacker, "clients", ATTACKER, CLIENT_PASSWORD)
     assert attacker.get("/clientes/").status_code == 200
 
     owner = Client()
@@ -141,10 +136,10 @@ def test_block_link_asks_then_blocks_ends_sessions_and_refuses_login(
     response = attacker.get("/clientes/")
     assert response.status_code == 302 and "/clientes/ingresar/" in response["Location"]
     # The right password is told to call; a wrong one gets the usual answer.
-    refused = login(Client(), ATTACKER)
+    refused = post_login(Client(), "clients", ATTACKER, CLIENT_PASSWORD)
     assert refused.status_code == 200
     assert str(MSG_BLOCKED) % {"phone": "01800-00MetLife (6385433)"} in refused.text
-    wrong = login(Client(), ATTACKER, "Otra-clave-2026!")
+    wrong = post_login(Client(), "clients", ATTACKER, "Otra-clave-2026!")
     assert "Tu cuenta está bloqueada" not in wrong.text
     assert "El correo electrónico o la contraseña no son correctos." in wrong.text
 
@@ -291,13 +286,13 @@ def test_taken_answers_are_limited_per_ip_across_sessions(make_person):
 # --- invitations need their own permission ------------------------------------------------------
 def staff(username, *codenames):
     user = User.objects.create_user(
-        username, f"{username}@back.test", PASSWORD, is_staff=True, kind=User.Kind.STAFF
+        username, f"{username}@back.test", CLIENT_PASSWORD, is_staff=True, kind=User.Kind.STAFF
     )
     user.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="registration", codename__in=codenames)
     )
     client = Client()
-    response = client.post("/admin/login/", {"username": username, "password": PASSWORD})
+    response = client.post("/admin/login/", {"username": username, "password": CLIENT_PASSWORD})
     assert response.status_code == 302, response.text
     return client
 

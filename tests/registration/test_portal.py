@@ -6,10 +6,9 @@ import pytest
 from django.core import mail
 
 from portal.models import OneTimeCode, User
-from tests.helpers import last_code, last_link
+from tests.helpers import CLIENT_PASSWORD, last_code, last_link, post_login, sign_in
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "Cedro-azul-2026!"
 
 
 @pytest.fixture
@@ -18,7 +17,7 @@ def client_user(make_person):
     user = User.objects.create_user(
         "maria.rodriguez@ejemplo.test",
         email="maria.rodriguez@ejemplo.test",
-        password=PASSWORD,
+        password=CLIENT_PASSWORD,
         first_name="MARÍA",
         last_name="RODRÍGUEZ LÓPEZ",
         kind=User.Kind.CLIENT,
@@ -28,12 +27,8 @@ def client_user(make_person):
     return user
 
 
-def login(client, email, password=PASSWORD):
-    return client.post("/clientes/ingresar/", {"username": email, "password": password})
-
-
 def test_login_by_email_shows_my_products(client, client_user):
-    response = login(client, "  Maria.Rodriguez@Ejemplo.test ")
+    response = post_login(client, "clients", "  Maria.Rodriguez@Ejemplo.test ", CLIENT_PASSWORD)
     assert response.status_code == 302 and response.url == "/clientes/"
     page = client.get("/clientes/")
     assert "Mis productos" in page.text
@@ -50,7 +45,7 @@ def test_login_page_labels_and_links(client):
 
 
 def test_wrong_password_gets_a_clear_message_and_keeps_the_email(client, client_user):
-    response = login(client, client_user.email, "incorrecta-123456")
+    response = post_login(client, "clients", client_user.email, "incorrecta-123456")
     assert response.status_code == 200
     assert "Se detectaron los siguientes errores:" in response.text
     assert "El correo electrónico o la contraseña no son correctos." in response.text
@@ -58,9 +53,9 @@ def test_wrong_password_gets_a_clear_message_and_keeps_the_email(client, client_
 
 
 def test_an_agent_cannot_sign_in_on_the_client_page(client):
-    User.objects.create_user("SPXA1522", email="a@ejemplo.test", password=PASSWORD,
+    User.objects.create_user("SPXA1522", email="a@ejemplo.test", password=CLIENT_PASSWORD,
                              kind=User.Kind.AGENT)  # fmt: skip
-    response = login(client, "SPXA1522")
+    response = post_login(client, "clients", "SPXA1522", CLIENT_PASSWORD)
     assert "El correo electrónico o la contraseña no son correctos." in response.text
 
 
@@ -73,7 +68,9 @@ def test_login_is_throttled(client, client_user, settings):
             {"username": email, "password": "incorrecta-123456"},
             REMOTE_ADDR=f"10.0.0.{n}",
         )
-    response = login(client, client_user.email)  # right password, but locked
+    response = post_login(
+        client, "clients", client_user.email, CLIENT_PASSWORD
+    )  # right password, but locked
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
     assert client.get("/clientes/").status_code == 302
@@ -85,20 +82,20 @@ def test_my_products_needs_login(client):
 
 
 def test_logout(client, client_user):
-    login(client, client_user.email)
+    sign_in(client, "clients", client_user.email, CLIENT_PASSWORD)
     response = client.post("/clientes/salir/")
     assert response.status_code == 302 and response.url == "/clientes/ingresar/"
     assert client.get("/clientes/").status_code == 302
 
 
 def test_change_password(client, client_user):
-    login(client, client_user.email)
+    sign_in(client, "clients", client_user.email, CLIENT_PASSWORD)
     page = client.get("/clientes/contrasena/cambiar/")
     assert "Al menos 12 caracteres." in page.text
     response = client.post(
         "/clientes/contrasena/cambiar/",
         {
-            "old_password": PASSWORD,
+            "old_password": CLIENT_PASSWORD,
             "new_password1": "123456789012",
             "new_password2": "123456789012",
         },
@@ -106,7 +103,7 @@ def test_change_password(client, client_user):
     assert "Se detectaron los siguientes errores:" in response.text
     response = client.post(
         "/clientes/contrasena/cambiar/",
-        {"old_password": PASSWORD, "new_password1": "Roble-verde-2027?",
+        {"old_password": CLIENT_PASSWORD, "new_password1": "Roble-verde-2027?",
          "new_password2": "Roble-verde-2027?"},
     )  # fmt: skip
     assert response.status_code == 302
@@ -118,11 +115,11 @@ def test_change_password(client, client_user):
 def test_change_email_needs_the_code_sent_to_the_new_address(
     client, client_user, django_capture_on_commit_callbacks
 ):
-    login(client, client_user.email)
+    sign_in(client, "clients", client_user.email, CLIENT_PASSWORD)
     response = client.post(
         "/clientes/correo/cambiar/",
         {"email": "nuevo@ejemplo.test", "email_confirmation": "otro@ejemplo.test",
-         "password": PASSWORD},
+         "password": CLIENT_PASSWORD},
     )  # fmt: skip
     assert "no coinciden" in response.text
     response = client.post(
@@ -135,7 +132,7 @@ def test_change_email_needs_the_code_sent_to_the_new_address(
         response = client.post(
             "/clientes/correo/cambiar/",
             {"email": "Nuevo@ejemplo.test", "email_confirmation": "nuevo@ejemplo.test",
-             "password": PASSWORD},
+             "password": CLIENT_PASSWORD},
             follow=True,
         )  # fmt: skip
     assert "Confirma tu correo electrónico" in response.text
@@ -149,17 +146,17 @@ def test_change_email_needs_the_code_sent_to_the_new_address(
     client_user.refresh_from_db()
     assert client_user.username == client_user.email == "nuevo@ejemplo.test"
     client.post("/clientes/salir/")
-    assert login(client, "nuevo@ejemplo.test").status_code == 302
+    assert post_login(client, "clients", "nuevo@ejemplo.test", CLIENT_PASSWORD).status_code == 302
 
 
 def test_change_email_to_another_accounts_email_is_refused(client, client_user):
     User.objects.create_user("otra@ejemplo.test", email="otra@ejemplo.test",
                              kind=User.Kind.CLIENT)  # fmt: skip
-    login(client, client_user.email)
+    sign_in(client, "clients", client_user.email, CLIENT_PASSWORD)
     response = client.post(
         "/clientes/correo/cambiar/",
         {"email": "otra@ejemplo.test", "email_confirmation": "otra@ejemplo.test",
-         "password": PASSWORD},
+         "password": CLIENT_PASSWORD},
     )  # fmt: skip
     assert "ya está registrado en otra cuenta" in response.text
     assert not OneTimeCode.objects.exists()
@@ -179,7 +176,7 @@ def test_forgot_password_link_sets_a_new_password(
         follow=True,
     )
     assert "¡Éxito!" in response.text
-    assert login(client, client_user.email, "Roble-verde-2027?").status_code == 302
+    assert post_login(client, "clients", client_user.email, "Roble-verde-2027?").status_code == 302
 
 
 # --- back-office: invitations (000 paso 7) --------------------------------------------------

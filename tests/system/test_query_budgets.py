@@ -15,7 +15,13 @@ import re
 
 import pytest
 
-from tests.helpers import ClientWizard, RequestWizard, birth_date_as_typed, last_code
+from tests.helpers import (
+    AGENT_PASSWORD,
+    ClientWizard,
+    RequestWizard,
+    birth_date_as_typed,
+    last_code,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +35,6 @@ def identify_data(agent) -> dict[str, str]:
 
 
 QUEUE_URL = "/admin/agents/accessrequest/"
-PASSWORD = "Clave-Segura-2024"
 
 
 def test_agent_request_wizard_steps(client, make_agent, django_assert_max_num_queries):
@@ -155,11 +160,11 @@ def test_logins_and_homes(
 ):
     """Measured: login POST 19 (django-axes: 8 of them; whether the account has a second
     factor: 2; the privacy notice version it accepted: 1), home 6 or 7."""
-    user = make_portal_user(portal, password=PASSWORD)
+    user = make_portal_user(portal, password=AGENT_PASSWORD)
     with django_assert_max_num_queries(1):
         assert client.get(login).status_code == 200
     with django_assert_max_num_queries(19):
-        response = client.post(login, {"username": user.username, "password": PASSWORD})
+        response = client.post(login, {"username": user.username, "password": AGENT_PASSWORD})
     assert response.status_code == 302
     with django_assert_max_num_queries(8):
         assert client.get(home).status_code == 200
@@ -182,7 +187,7 @@ def test_homes_do_not_grow_with_data(
             assert client.get(url).status_code == 200
         return len(queries.captured_queries)
 
-    client.force_login(make_portal_user("agents", password=PASSWORD))
+    client.force_login(make_portal_user("agents", password=AGENT_PASSWORD))
     small = count("/agentes/inicio/")
     Announcement.objects.bulk_create(
         Announcement(title=f"Aviso {n}", body="…", published_at=timezone.now(), active=True)
@@ -194,7 +199,7 @@ def test_homes_do_not_grow_with_data(
         client.get("/agentes/inicio/")
 
     client.logout()
-    client.force_login(make_portal_user("clients", password=PASSWORD))
+    client.force_login(make_portal_user("clients", password=AGENT_PASSWORD))
     small = count("/clientes/")
     person = Person.objects.get(user__username="maria.rodriguez@ejemplo.test")
     Policy.objects.bulk_create(
