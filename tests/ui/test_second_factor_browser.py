@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.a11y import axe_violations, format_violations
 from tests.helpers import AGENT_PASSWORD
-from tests.portal.test_keyboard_flows import Keyboard
+from tests.ui.keyboard import Keyboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
