@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from portal.models import User
 
 T = TypeVar("T")
+_ModelT = TypeVar("_ModelT", bound=Model)
 OTHER_REASON = "otro"
 
 # The SAA data shown beside a request, in the order of the agent manual's "Datos generales".
@@ -97,7 +98,7 @@ class EmailOverrideForm(forms.Form):
     )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[_ModelT]):
     """Shown, never added, changed or deleted in admin (mirrors, requests, the audit)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -118,7 +119,7 @@ class StatusFilter(admin.SimpleListFilter):
     ALL = "todas"
 
     def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[AccessRequest]
     ) -> list[tuple[str, StrOrPromise]]:
         return [*AccessRequest.Status.choices, (self.ALL, _("Todas"))]
 
@@ -148,7 +149,7 @@ class OverdueFilter(admin.SimpleListFilter):
     parameter_name = "vencida"
 
     def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[AccessRequest]
     ) -> list[tuple[str, StrOrPromise]]:
         return [("si", _("Sí")), ("no", _("No"))]
 
@@ -164,7 +165,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessRequest)
-class AccessRequestAdmin(ReadOnlyAdmin):  # changed only by a decision, never deleted
+class AccessRequestAdmin(ReadOnlyAdmin[AccessRequest]):  # changed only by a decision, never deleted
     # Narrow enough for every column, the overdue mark included, to fit a 1280 px screen
     # (change_list.html and css/admin-review.css do the rest).
     list_display = (
@@ -499,7 +500,7 @@ def saa_rows(agent: Agent) -> list[tuple[StrOrPromise, object]]:
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdmin):
+class DecisionAdmin(ReadOnlyAdmin[Decision]):
     """The audit: readable by reviewers, changeable by nobody (not even superusers)."""
 
     list_display = (
@@ -511,7 +512,7 @@ class DecisionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Agent)
-class AgentAdmin(RecordAccessMixin, ReadOnlyAdmin):  # each opening logged
+class AgentAdmin(RecordAccessMixin[Agent], ReadOnlyAdmin[Agent]):  # each opening logged
     """The SAA mirror is loaded by `import_saa`; here it is only read."""
 
     list_display = ("clave_agente", "agent_name", "promotoria", "rfc_in_list", "en_vigor", "user")
@@ -533,19 +534,19 @@ class AgentAdmin(RecordAccessMixin, ReadOnlyAdmin):  # each opening logged
 
 
 @admin.register(Promotoria)
-class PromotoriaAdmin(admin.ModelAdmin):
+class PromotoriaAdmin(admin.ModelAdmin[Promotoria]):
     list_display = ("clave", "nombre")
     search_fields = ("clave", "nombre")
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(admin.ModelAdmin[Channel]):
     list_display = ("name",)
     search_fields = ("name",)
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(admin.ModelAdmin[Role]):
     """The "Rol Deseado" choices of the request wizard."""
 
     list_display = ("code", "name", "active", "order")
@@ -553,7 +554,7 @@ class RoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(admin.ModelAdmin):
+class AnnouncementAdmin(admin.ModelAdmin[Announcement]):
     """The "Novedades" on the agent portal's home, written by back-office."""
 
     list_display = ("title", "published_at", "active")

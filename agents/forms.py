@@ -117,7 +117,7 @@ class RoleForm(forms.Form):
     )
 
 
-class BurntCaptchaField(CaptchaField):
+class BurntCaptchaField(CaptchaField):  # type: ignore[misc]
     """simple-captcha deletes a challenge only when answered right; burn it on any answer
     so a wrong guess cannot be retried against the same image.
 

@@ -48,7 +48,7 @@ IDENTITY = "identity"  # {"fp", "agent"}: the agent identified on step 1, for th
 CAPTCHA_OK = "captcha_verified"
 
 
-class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):
+class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type: ignore[misc]
     """The access request in the manual's four screens, each at /agentes/solicitud/<step>/
     (the first also at /agentes/solicitud/). Buttons: Cancelar (to login), Regresar,
     Continuar.
@@ -139,7 +139,8 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):
         if step == "submit":
             agent = self._identified_agent()
             return {"email": agent.email} if agent else {}
-        return super().get_form_initial(step)
+        initial: dict[str, Any] = super().get_form_initial(step)
+        return initial
 
     def process_step(self, form: Form) -> QueryDict:
         step = self.steps.current
@@ -152,7 +153,8 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):
                 self.storage.extra_data = {IDENTITY: identity}
         elif step == "submit":
             self.storage.extra_data = {**self.storage.extra_data, CAPTCHA_OK: True}
-        return super().process_step(form)
+        data: QueryDict = super().process_step(form)
+        return data
 
     def _posted_step(self) -> str | None:
         return self.request.POST.get(f"{self.prefix}-current_step")
@@ -173,7 +175,8 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):
         self, failed_step: str, form: Form, **kwargs: Any
     ) -> HttpResponse:
         self._forget_captcha()
-        return super().render_revalidation_failure(failed_step, form, **kwargs)
+        response: HttpResponse = super().render_revalidation_failure(failed_step, form, **kwargs)
+        return response
 
     def get_context_data(self, form: Form, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(form=form, **kwargs)

@@ -13,7 +13,7 @@ from .recovery import requeue_emails
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(admin.ModelAdmin):
+class OutboxEmailAdmin(admin.ModelAdmin[OutboxEmail]):
     list_display = (
         "created_at", "to", "template", "status", "attempts", "next_attempt_at", "last_error",
         "sent_at",

@@ -6,7 +6,7 @@ at migrate, method names as column headers, f-strings); they are given Spanish h
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -17,7 +17,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, Permission
-from django.db.models import ManyToManyField, QuerySet
+from django.db.models import ManyToManyField, Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -27,6 +27,8 @@ from django.utils.translation import gettext_lazy as _
 from . import lockout
 from .accounts.services import mask_email
 from .models import User
+
+_ModelT = TypeVar("_ModelT", bound=Model)
 
 # Django writes "Can add <model>" into the database once, in English, at migrate.
 DEFAULT_PERMISSION_VERBS = {
@@ -46,12 +48,12 @@ def permission_label(permission: Permission) -> str:
     return f"{permission.content_type} | {name or permission.name}"
 
 
-class PermissionChoiceField(forms.ModelMultipleChoiceField):
+class PermissionChoiceField(forms.ModelMultipleChoiceField[Permission]):
     def label_from_instance(self, obj: Permission) -> str:
         return permission_label(obj)
 
 
-class SpanishPermissionsMixin(admin.ModelAdmin):
+class SpanishPermissionsMixin(admin.ModelAdmin[_ModelT]):
     """Lists permissions by `permission_label` in the group and user forms."""
 
     def formfield_for_manytomany(
@@ -63,7 +65,7 @@ class SpanishPermissionsMixin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(SpanishPermissionsMixin, DjangoUserAdmin):
+class UserAdmin(SpanishPermissionsMixin[User], DjangoUserAdmin[User]):
     # Masked in the list (a client's username is an email); in full on the account's page.
     list_display = (
         "masked_username",
@@ -127,7 +129,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(SpanishPermissionsMixin, DjangoGroupAdmin):
+class GroupAdmin(SpanishPermissionsMixin[Group], DjangoGroupAdmin):
     pass
 
 
@@ -171,7 +173,7 @@ AccessFailureLog.__str__ = _failure_str
 AccessLog.__str__ = _log_str
 
 
-class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):  # type: ignore[misc]
     """django-axes' own, with the column and the action it leaves untranslatable."""
 
     @admin.display(description=_("estatus"))

@@ -54,7 +54,7 @@ class PendingFilter(admin.SimpleListFilter):
 
 
 @admin.register(ArcoRequest)
-class ArcoRequestAdmin(admin.ModelAdmin):
+class ArcoRequestAdmin(admin.ModelAdmin[ArcoRequest]):
     list_display = ["folio", "kind", "account_email", "filed_at", "due_on", "overdue", "answered"]
     list_filter = [PendingFilter, "kind"]
     list_select_related = ["user", "decision"]

@@ -46,7 +46,7 @@ class ArcoRequestForm(forms.Form):
 
 
 @method_decorator(never_cache, name="dispatch")
-class MyDataView(AccountRequiredMixin, AccountPageMixin, FormView):
+class MyDataView(AccountRequiredMixin, AccountPageMixin, FormView[ArcoRequestForm]):
     """GET: the page (`?formato=json` or `?formato=html` downloads it); POST: file a request."""
 
     form_class = ArcoRequestForm

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from . import lockout
 
 
-class LockoutBackend(AxesStandaloneBackend):
+class LockoutBackend(AxesStandaloneBackend):  # type: ignore[misc]
     """django-axes' lockout check, doing the password hashing a wrong password costs; the
     back office's spared and refused sign-ins (portal.lockout); and the portals' boundary:
     given `user_kind` (a portal's login form), an account that does not sign in there is

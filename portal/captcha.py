@@ -45,7 +45,7 @@ def noise_lines(draw: ImageDraw.ImageDraw, image: Image.Image) -> ImageDraw.Imag
     return draw
 
 
-class CaptchaWidget(CaptchaTextInput):
+class CaptchaWidget(CaptchaTextInput):  # type: ignore[misc]
     """The image with its Spanish alt text, "Otra imagen" (shown by static/js/captcha.js, through
     our rate-limited /captcha/refresh/) and, when flite is installed, the spoken challenge."""
 
@@ -57,7 +57,7 @@ class CaptchaWidget(CaptchaTextInput):
         return bool(settings.CAPTCHA_FLITE_PATH)
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
-        context = super().get_context(name, value, attrs)
+        context: dict[str, Any] = super().get_context(name, value, attrs)
         width, height = settings.CAPTCHA_IMAGE_SIZE
         audio = reverse("captcha-audio", kwargs={"key": self._key})
         context.update(

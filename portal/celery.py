@@ -12,8 +12,10 @@ app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Celery ships no types: its decorators carry `# type: ignore[untyped-decorator]`.
 
-@signals.worker_init.connect
+
+@signals.worker_init.connect  # type: ignore[untyped-decorator]
 def manage_database_connections_per_task(**_: Any) -> None:
     """In a worker, each task is treated as Django treats a request: the connection is kept
     as DATABASES says (CONN_MAX_AGE, CONN_HEALTH_CHECKS) instead of Celery's closing it after
@@ -38,7 +40,7 @@ REQUEST_ID_HEADER = "request_id"
 _request_id_tokens: dict[str, Token[str]] = {}
 
 
-@signals.before_task_publish.connect
+@signals.before_task_publish.connect  # type: ignore[untyped-decorator]
 def send_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
     """Adds the current request's id to the task's headers."""
     current = request_id.get()
@@ -46,7 +48,7 @@ def send_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
         headers[REQUEST_ID_HEADER] = current
 
 
-@signals.task_prerun.connect
+@signals.task_prerun.connect  # type: ignore[untyped-decorator]
 def take_request_id(task_id: str = "", task: Task | None = None, **_: Any) -> None:
     """In the worker: the task's lines carry the id its message brought (an eager task
     already runs inside the request, with its id)."""
@@ -55,7 +57,7 @@ def take_request_id(task_id: str = "", task: Task | None = None, **_: Any) -> No
         _request_id_tokens[task_id] = request_id.set(carried)
 
 
-@signals.task_postrun.connect
+@signals.task_postrun.connect  # type: ignore[untyped-decorator]
 def drop_request_id(task_id: str = "", **_: Any) -> None:
     """The next task on this worker does not inherit the id."""
     token = _request_id_tokens.pop(task_id, None)

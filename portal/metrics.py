@@ -138,7 +138,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     registry.register(OutboxCollector())
     registry.register(RedisCollector())
     if _MULTIPROC_DIR:
-        multiprocess.MultiProcessCollector(registry)  # every worker's counts, this one's too
+        # Every worker's counts, this one's too (prometheus_client leaves its __init__ untyped).
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         for metric in PROCESS_METRICS:
             registry.register(metric)

@@ -7,7 +7,7 @@ A ModelAdmin logs its records' openings by listing `RecordAccessMixin` first amo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps
 from django.contrib import admin
@@ -21,6 +21,8 @@ from .models import RecordAccess
 if TYPE_CHECKING:
     from .models import User
 
+_ModelT = TypeVar("_ModelT", bound=Model)
+
 
 def record_access_log(
     *, viewer: User, model: type[Model], object_pk: Any, action: str = RecordAccess.Action.VIEW
@@ -31,7 +33,7 @@ def record_access_log(
     )
 
 
-class RecordAccessMixin(admin.ModelAdmin):
+class RecordAccessMixin(admin.ModelAdmin[_ModelT]):
     """Logs every opening of a record's own page (change or view form) by whoever opened it.
 
     Only a page actually shown counts: a missing record or a refusal (302, 403, 404) does
@@ -57,7 +59,7 @@ def _superuser(request: HttpRequest) -> bool:
 
 
 @admin.register(RecordAccess)
-class RecordAccessAdmin(admin.ModelAdmin):
+class RecordAccessAdmin(admin.ModelAdmin[RecordAccess]):
     """The log, read-only and for superusers alone: knowing who looked at whom is itself
     something to keep from those who look."""
 

@@ -22,7 +22,7 @@ for _model in admin.site._registry.copy():
         admin.site.unregister(_model)
 
 
-class SecondFactorResetForm(forms.ModelForm):
+class SecondFactorResetForm(forms.ModelForm[SecondFactorReset]):
     class Meta:
         model = SecondFactorReset
         fields = ["user", "reason"]
@@ -32,7 +32,7 @@ class SecondFactorResetForm(forms.ModelForm):
 
 
 @admin.register(SecondFactorReset)
-class SecondFactorResetAdmin(admin.ModelAdmin):
+class SecondFactorResetAdmin(admin.ModelAdmin[SecondFactorReset]):
     form = SecondFactorResetForm
     list_display = ["user", "reset_at", "reset_by", "factors_removed"]
     list_select_related = ["user", "reset_by"]

@@ -56,7 +56,7 @@ class RenewIdleSessionMiddleware:
         return response
 
 
-class WizardSessionStorage(SessionStorage):
+class WizardSessionStorage(SessionStorage):  # type: ignore[misc]
     """formtools' session storage, saved only when the wizard changed something.
 
     formtools marks the session modified on every read of its data, so every wizard request,

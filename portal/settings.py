@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
+import django_stubs_ext
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -22,6 +23,9 @@ from django.core.exceptions import ImproperlyConfigured
 from portal.checks import production_problems, url_password
 from portal.logging import console_logging
 from portal.ratelimit import RATE_LIMITS
+
+# Django's generic classes subscriptable at runtime (`ModelAdmin[Agent]`), as mypy asks.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ALTA_VAR_DIR", BASE_DIR / "var"))

@@ -223,7 +223,8 @@ def captcha_refresh(request: HttpRequest) -> HttpResponse:
 
     if not ratelimit.consume("captcha_refresh", ip=ratelimit.client_ip(request)):
         return JsonResponse({"error": "demasiadas solicitudes"}, status=429)
-    return refresh(request)
+    response: HttpResponse = refresh(request)  # simple-captcha ships no types
+    return response
 
 
 def captcha_image(request: HttpRequest, key: str | None, scale: int = 1) -> HttpResponseBase:

@@ -159,7 +159,8 @@ class PortalWizardMixin:
     def get_initkwargs(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
         # formtools wants the step URLs' name as an argument of `as_view`; it is the class's.
         kwargs.setdefault("url_name", cls.url_name)
-        return super().get_initkwargs(*args, **kwargs)  # type: ignore[misc]
+        initkwargs: dict[str, Any] = super().get_initkwargs(*args, **kwargs)  # type: ignore[misc]
+        return initkwargs
 
     def get_step_url(self, step: str) -> str:
         return reverse(self.url_name, kwargs={"step": step})
@@ -185,7 +186,7 @@ class PortalWizardMixin:
 
     def get_context_data(self, form: Form, **kwargs: Any) -> dict[str, Any]:
         # super() is the wizard view this mixin precedes.
-        context = super().get_context_data(form=form, **kwargs)  # type: ignore[misc]
+        context: dict[str, Any] = super().get_context_data(form=form, **kwargs)  # type: ignore[misc]
         names = [*self.get_form_list(), self.final_step]
         current = self.steps.current
         context.update(
@@ -203,7 +204,8 @@ class PortalWizardMixin:
         return context
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        return never_cache(super().dispatch)(request, *args, **kwargs)  # type: ignore[misc]
+        response: HttpResponseBase = never_cache(super().dispatch)(request, *args, **kwargs)  # type: ignore[misc]
+        return response
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         """The step named in the URL (step 1 at the entry URL) with what was stored for it,
@@ -240,7 +242,8 @@ class PortalWizardMixin:
         # formtools would redirect to its done URL first and complete on that GET: one more
         # request, and a GET that writes.
         kwargs["step"] = self.done_step_name
-        return super().render_done(form, **kwargs)  # type: ignore[misc]
+        response: HttpResponse = super().render_done(form, **kwargs)  # type: ignore[misc]
+        return response
 
     def has_progress(self) -> bool:
         """Whether the storage holds anything a visitor did (steps posted, checks passed)."""

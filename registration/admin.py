@@ -35,18 +35,18 @@ def email_in_list(obj: PersonEmail | RegistrationKey) -> str:
     return mask_email(obj.email)
 
 
-class PolicyInline(admin.TabularInline):
+class PolicyInline(admin.TabularInline[Policy, Person]):
     model = Policy
     extra = 0
     fields = ["numero_poliza", "producto", "estatus"]
 
 
-class PersonEmailInline(admin.TabularInline):
+class PersonEmailInline(admin.TabularInline[PersonEmail, Person]):
     model = PersonEmail
     extra = 0
 
 
-class RegistrationKeyInline(admin.TabularInline):
+class RegistrationKeyInline(admin.TabularInline[RegistrationKey, Person]):
     model = RegistrationKey
     extra = 0
     fields = readonly_fields = (
@@ -64,7 +64,7 @@ class RegistrationKeyInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(RecordAccessMixin, admin.ModelAdmin):  # each opening logged
+class PersonAdmin(RecordAccessMixin[Person]):  # each opening logged
     list_display = ["rfc_in_list", "nombre", "apellido_paterno", "apellido_materno",
                     "user_in_list", "account_blocked_at"]  # fmt: skip
     list_select_related = ["user"]
@@ -129,7 +129,7 @@ class PersonAdmin(RecordAccessMixin, admin.ModelAdmin):  # each opening logged
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(admin.ModelAdmin[Policy]):
     list_display = ["numero_poliza", "producto", "estatus", person_in_list]
     search_fields = ["numero_poliza", "person__rfc", "person__apellido_paterno"]
     list_select_related = ["person"]
@@ -137,7 +137,7 @@ class PolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonEmail)
-class PersonEmailAdmin(admin.ModelAdmin):
+class PersonEmailAdmin(admin.ModelAdmin[PersonEmail]):
     list_display = [email_in_list, person_in_list]
     list_select_related = ["person"]
     search_fields = ["email", "person__rfc"]
@@ -145,7 +145,7 @@ class PersonEmailAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegistrationKey)
-class RegistrationKeyAdmin(admin.ModelAdmin):
+class RegistrationKeyAdmin(admin.ModelAdmin[RegistrationKey]):
     """Invitations are created by the action on people; the key itself is never shown."""
 
     list_display = [person_in_list, email_in_list, "created_by", "sent_at", "expires_at",

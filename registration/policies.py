@@ -68,7 +68,7 @@ def _column_limits() -> dict[str, int]:
 def read_policies_csv(stream: Iterable[str]) -> list[PolicyRecord]:
     """Parse and check the whole file; raise ImportFailed listing every bad line."""
     policy_lines: dict[str, int] = {}  # numero_poliza -> its first line
-    people: dict[str, tuple[int, tuple]] = {}  # rfc -> (first line, person fields)
+    people: dict[str, tuple[int, tuple[str, str, str, date]]] = {}  # rfc -> (line, person)
 
     def to_record(row: CsvRow) -> PolicyRecord | None:
         """The policies' own rules: RFC, birth date, email, one line per policy number, and

@@ -54,7 +54,7 @@ REGISTERED = "client_registered"  # session: email shown on the confirmation scr
 
 
 # --- the wizard ----------------------------------------------------------------------------------
-class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):
+class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type: ignore[misc]
     """ "Aún no estoy registrado": policy data, products and email, code; each step at
     /clientes/registro/<step>/, the first also at /clientes/registro/."""
 
@@ -113,7 +113,8 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):
         if resend and not self.request.POST.get("wizard_goto_step"):
             self._send_code(force=True)
             return redirect(self.get_step_url("code"))
-        return super().post(*args, **kwargs)
+        response: HttpResponse = super().post(*args, **kwargs)
+        return response
 
     # --- forms --------------------------------------------------------------------------
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
@@ -163,7 +164,8 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):
             self._set_extra(**{EMAIL: cleaned["email"], EMAIL_SHOWN: cleaned["email_shown"]})
         elif step == "code":
             self._set_extra(**{VERIFIED: self._pair()})
-        return super().process_step(form)
+        data: QueryDict = super().process_step(form)
+        return data
 
     # --- the code that verifies the email ----------------------------------------------
     def _send_code(self, *, force: bool = False) -> None:

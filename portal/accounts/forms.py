@@ -247,7 +247,8 @@ class EmailTypedTwiceMixin(forms.Form):
         return data
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        email: str = self.cleaned_data["email"]
+        return email.strip().lower()
 
 
 class EmailChangeForm(EmailTypedTwiceMixin):
@@ -324,7 +325,8 @@ class ContactForm(PhoneForm):
         self.request = request
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        email: str = self.cleaned_data["email"]
+        return email.strip().lower()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -104,14 +104,14 @@ def policy_for(user: User) -> Policy:
 def has_second_factor(user: User) -> bool:
     """Whether `user` has a confirmed authenticator app or passkey (recovery codes alone do
     not count: they are the way back when those are lost)."""
-    return (
+    return bool(
         TOTPDevice.objects.filter(user=user, confirmed=True).exists()
         or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
     )
 
 
 def has_passkey(user: User) -> bool:
-    return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    return bool(WebAuthnCredential.objects.filter(user=user, confirmed=True).exists())
 
 
 def initial_stage(user: User) -> Stage:
@@ -360,7 +360,7 @@ def check_current_factor(request: HttpRequest, user: User, code: str) -> Check:
 
 
 def recovery_codes_left(user: User) -> int:
-    return StaticToken.objects.filter(device__user=user).count()
+    return int(StaticToken.objects.filter(device__user=user).count())
 
 
 def issue_recovery_codes(user: User) -> list[str]:

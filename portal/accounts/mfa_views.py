@@ -84,7 +84,7 @@ class SecondFactorPage(View):
 # --- Sign in: password, then the second factor -------------------------------------------------
 
 
-class VerifyView(SecondFactorPage, FormView):
+class VerifyView(SecondFactorPage, FormView[forms.SecondFactorCodeForm]):
     """ "Segundo factor": the app's code, a passkey, or "usar un código de recuperación"."""
 
     stages = frozenset({Stage.VERIFY})
@@ -100,7 +100,7 @@ class VerifyView(SecondFactorPage, FormView):
         )
         return context
 
-    def form_valid(self, form: Form) -> HttpResponse:
+    def form_valid(self, form: forms.SecondFactorCodeForm) -> HttpResponse:
         result = mfa.verify_code(self.request, self.user, form.cleaned_data["code"])
         if result is mfa.Check.OK:
             return redirect(self.next_url())
@@ -110,12 +110,12 @@ class VerifyView(SecondFactorPage, FormView):
         return self.form_invalid(form)
 
 
-class RecoveryView(SecondFactorPage, FormView):
+class RecoveryView(SecondFactorPage, FormView[forms.RecoveryCodeForm]):
     stages = frozenset({Stage.VERIFY})
     form_class = forms.RecoveryCodeForm
     template_name = "portal/account/mfa_recovery.html"
 
-    def form_valid(self, form: Form) -> HttpResponse:
+    def form_valid(self, form: forms.RecoveryCodeForm) -> HttpResponse:
         result = mfa.verify_recovery_code(self.request, self.user, form.cleaned_data["code"])
         if result is mfa.Check.OK:
             left = mfa.recovery_codes_left(self.user)
@@ -159,7 +159,7 @@ class SetupView(SecondFactorPage, TemplateView):
         return redirect(self.config.url_name("mfa_setup"))
 
 
-class AppView(SecondFactorPage, FormView):
+class AppView(SecondFactorPage, FormView[forms.SecondFactorCodeForm]):
     """An authenticator app: the QR code and the key as text, then one code to confirm."""
 
     stages = frozenset({Stage.ENROL, Stage.DONE})
@@ -173,7 +173,7 @@ class AppView(SecondFactorPage, FormView):
         context.update(qr_svg=mfa.app_qr_svg(device), key_text=mfa.app_key_text(device))
         return context
 
-    def form_valid(self, form: Form) -> HttpResponse:
+    def form_valid(self, form: forms.SecondFactorCodeForm) -> HttpResponse:
         found = mfa.confirm_app(self.request, self.user, form.cleaned_data["code"])
         if isinstance(found, mfa.Check):
             form.add_error(
@@ -184,7 +184,7 @@ class AppView(SecondFactorPage, FormView):
         return redirect(mfa.factor_enrolled(self.request, self.user, found, change="app_added"))
 
 
-class RecoveryCodesView(SecondFactorPage, FormView):
+class RecoveryCodesView(SecondFactorPage, FormView[Form]):  # a bare Form the first time
     """Ten recovery codes, shown once in the answer to the POST that makes them (only their
     HMAC is kept). New ones replace the old, so renewing asks for the password."""
 
@@ -223,7 +223,7 @@ class RecoveryCodesView(SecondFactorPage, FormView):
 # --- "Administra tu Usuario" -----------------------------------------------------------------
 
 
-class ManageView(SecondFactorPage, FormView):
+class ManageView(SecondFactorPage, FormView[forms.FactorRemoveForm]):
     """The factors: each with its date and a remove form (password + a current factor)."""
 
     form_class = forms.FactorRemoveForm
@@ -241,7 +241,7 @@ class ManageView(SecondFactorPage, FormView):
         )
         return context
 
-    def form_valid(self, form: Form) -> HttpResponse:
+    def form_valid(self, form: forms.FactorRemoveForm) -> HttpResponse:
         result = mfa.check_current_factor(self.request, self.user, form.cleaned_data["code"])
         if result is not mfa.Check.OK:
             form.add_error(

@@ -58,27 +58,27 @@ _MALFORMED = (WebAuthnException, KeyError, IndexError, TypeError, ValueError, At
 # --- Refusals (JSON: {"detail", "code"}, as the library answers its own) --------------------
 
 
-class WrongAccount(exceptions.OTPWebAuthnApiError):
+class WrongAccount(exceptions.OTPWebAuthnApiError):  # type: ignore[misc]
     status_code = 403
     default_code = "wrong_account"  # another portal's user, or staff in a portal
 
 
-class WrongStage(exceptions.OTPWebAuthnApiError):
+class WrongStage(exceptions.OTPWebAuthnApiError):  # type: ignore[misc]
     status_code = 403
     default_code = "wrong_stage"  # e.g. enrolling before showing the factor already enrolled
 
 
-class NoPasskey(exceptions.OTPWebAuthnApiError):
+class NoPasskey(exceptions.OTPWebAuthnApiError):  # type: ignore[misc]
     status_code = 403
     default_code = "no_passkey"
 
 
-class AlreadyRegistered(exceptions.OTPWebAuthnApiError):
+class AlreadyRegistered(exceptions.OTPWebAuthnApiError):  # type: ignore[misc]
     status_code = 409
     default_code = "already_registered"
 
 
-class Locked(exceptions.OTPWebAuthnApiError):
+class Locked(exceptions.OTPWebAuthnApiError):  # type: ignore[misc]
     status_code = 429
     default_code = "locked"
 
@@ -106,7 +106,7 @@ def passkey_name(user: User) -> str:
     return name[:_NAME_LENGTH]
 
 
-class PasskeyHelper(WebAuthnHelper):
+class PasskeyHelper(WebAuthnHelper):  # type: ignore[misc]
     """The library's ceremonies, with our name on each new credential."""
 
     def create_credential(
@@ -186,11 +186,11 @@ class RegistrationEndpoint(PasskeyEndpoint):
             raise WrongStage()
 
 
-class RegisterBeginView(RegistrationEndpoint, BeginCredentialRegistrationView):
+class RegisterBeginView(RegistrationEndpoint, BeginCredentialRegistrationView):  # type: ignore[misc]
     """The options for navigator.credentials.create(); the challenge stays in the session."""
 
 
-class RegisterCompleteView(RegistrationEndpoint, CompleteCredentialRegistrationView):
+class RegisterCompleteView(RegistrationEndpoint, CompleteCredentialRegistrationView):  # type: ignore[misc]
     """The new credential checked and kept under the user's name; the session counts as
     verified; the answer names the page to go next (the recovery codes at a first factor)."""
 
@@ -222,11 +222,11 @@ class AuthenticationEndpoint(PasskeyEndpoint):
             raise NoPasskey()
 
 
-class VerifyBeginView(AuthenticationEndpoint, BeginCredentialAuthenticationView):
+class VerifyBeginView(AuthenticationEndpoint, BeginCredentialAuthenticationView):  # type: ignore[misc]
     """The options for navigator.credentials.get(), listing the user's passkeys."""
 
 
-class VerifyCompleteView(AuthenticationEndpoint, CompleteCredentialAuthenticationView):
+class VerifyCompleteView(AuthenticationEndpoint, CompleteCredentialAuthenticationView):  # type: ignore[misc]
     """The assertion checked against the user's own passkeys: the session passes the second
     factor; a failure counts in the "second_factor" limit, and past it the answer is 429."""
 

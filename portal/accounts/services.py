@@ -23,6 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 from notifications import secret_providers
 from notifications.services import queue_email
 from portal import codes, ratelimit
+from portal.models import OneTimeCode
 
 from . import AccountConfig, config_for, configs
 
@@ -295,9 +296,7 @@ def check_new_email(*, email: str, by_other_than: User | None, session_key: str,
         raise EmailInUse(email)
 
 
-def start_email_change(
-    user: User, new_email: str, *, session_key: str, ip: str
-) -> codes.OneTimeCode:
+def start_email_change(user: User, new_email: str, *, session_key: str, ip: str) -> OneTimeCode:
     """Email a 6-digit code to `new_email`; raises EmailInUse, EmailUnavailable or
     codes.SendRefused."""
     new_email = new_email.strip().lower()
@@ -316,7 +315,7 @@ def start_email_change(
 def pending_email_change(user: User) -> str | None:
     """The new address awaiting its code, if a change was started and not finished."""
     row = (
-        codes.OneTimeCode.objects.filter(
+        OneTimeCode.objects.filter(
             purpose=EMAIL_CHANGE, subject=_subject(user), voided=False, used_at=None
         )
         .order_by("-created_at")
@@ -337,9 +336,9 @@ def resend_email_change_code(user: User, *, session_key: str, ip: str) -> str:
 
 def cancel_email_change(user: User) -> None:
     """Void the pending change: its code no longer works."""
-    codes.OneTimeCode.objects.filter(
-        purpose=EMAIL_CHANGE, subject=_subject(user), used_at=None
-    ).update(voided=True)
+    OneTimeCode.objects.filter(purpose=EMAIL_CHANGE, subject=_subject(user), used_at=None).update(
+        voided=True
+    )
 
 
 def confirm_email_change(user: User, code: str, *, current_session_key: str | None) -> codes.Check:

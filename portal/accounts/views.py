@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
@@ -109,7 +110,9 @@ class LogoutView(auth_views.LogoutView):
 
 
 @method_decorator([never_cache, sensitive_post_parameters()], name="dispatch")
-class PasswordChangeView(AccountRequiredMixin, AccountPageMixin, FormView):
+class PasswordChangeView(
+    AccountRequiredMixin, AccountPageMixin, FormView[forms.PasswordChangeForm]
+):
     """ "Cambio de contraseña". A temporary or too old password: the user is logged out and
     told to log in again, as the agent manual shows. Otherwise the session key is rotated
     and kept, and every other session ends (the password hash changed)."""
@@ -138,7 +141,7 @@ class PasswordChangeView(AccountRequiredMixin, AccountPageMixin, FormView):
 class SendsEmailCodeMixin(AccountRequiredMixin):
     """For the pages where a new email is typed (email change, first-entry contact data)."""
 
-    form_invalid: Any
+    form_invalid: Callable[[Form], HttpResponse]  # FormView's
 
     def send_email_code(self, form: Form) -> HttpResponse:
         """Send a code to the form's new `email` and go to its confirmation page, or show
@@ -162,7 +165,7 @@ class SendsEmailCodeMixin(AccountRequiredMixin):
 
 
 @method_decorator([never_cache, sensitive_post_parameters()], name="dispatch")
-class EmailChangeView(SendsEmailCodeMixin, AccountPageMixin, FormView):
+class EmailChangeView(SendsEmailCodeMixin, AccountPageMixin, FormView[forms.EmailChangeForm]):
     """Step 1: the new address twice and the current password; a code goes to it."""
 
     form_class = forms.EmailChangeForm
@@ -176,12 +179,12 @@ class EmailChangeView(SendsEmailCodeMixin, AccountPageMixin, FormView):
         context["next"] = safe_next(self.request)
         return context
 
-    def form_valid(self, form: Form) -> HttpResponse:
+    def form_valid(self, form: forms.EmailChangeForm) -> HttpResponse:
         return self.send_email_code(form)
 
 
 @method_decorator(never_cache, name="dispatch")
-class EmailChangeConfirmView(AccountRequiredMixin, AccountPageMixin, FormView):
+class EmailChangeConfirmView(AccountRequiredMixin, AccountPageMixin, FormView[forms.CodeForm]):
     """Step 2: the 6-digit code sent to the new address; on success it is the user's, the
     old address is told and the user's other sessions end.
     "Reenviar código" sends a new one (after a cooldown); "Cancelar" drops the change."""
@@ -229,7 +232,7 @@ class EmailChangeConfirmView(AccountRequiredMixin, AccountPageMixin, FormView):
             return redirect(_with_next(request.path, safe_next(request)))
         return super().post(request, *args, **kwargs)
 
-    def form_valid(self, form: Form) -> HttpResponse:
+    def form_valid(self, form: forms.CodeForm) -> HttpResponse:
         user = self.account_user
         try:
             result = services.confirm_email_change(
@@ -258,21 +261,21 @@ class EmailChangeConfirmView(AccountRequiredMixin, AccountPageMixin, FormView):
 
 
 @method_decorator(never_cache, name="dispatch")
-class PhoneChangeView(AccountRequiredMixin, AccountPageMixin, FormView):
+class PhoneChangeView(AccountRequiredMixin, AccountPageMixin, FormView[forms.PhoneForm]):
     form_class = forms.PhoneForm
     template_name = "portal/account/phone.html"
 
     def get_initial(self) -> dict[str, Any]:
         return {"phone": self.account_user.phone}
 
-    def form_valid(self, form: Form) -> HttpResponse:
+    def form_valid(self, form: forms.PhoneForm) -> HttpResponse:
         services.update_phone(self.account_user, form.cleaned_data["phone"])
         messages.success(self.request, texts.PHONE_CHANGED)
         return redirect(self.config.account_url_name)
 
 
 @method_decorator([never_cache, sensitive_post_parameters()], name="dispatch")
-class ConfirmContactView(SendsEmailCodeMixin, AccountPageMixin, FormView):
+class ConfirmContactView(SendsEmailCodeMixin, AccountPageMixin, FormView[forms.ContactForm]):
     """First entry: confirm or update email and phone; a new email is verified by a code
     on the email-confirmation page, which then counts as the confirmation."""
 
@@ -289,7 +292,7 @@ class ConfirmContactView(SendsEmailCodeMixin, AccountPageMixin, FormView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), "next": safe_next(self.request)}
 
-    def form_valid(self, form: Form) -> HttpResponse:
+    def form_valid(self, form: forms.ContactForm) -> HttpResponse:
         user = self.account_user
         services.update_phone(user, form.cleaned_data["phone"])
         if form.cleaned_data["email"] != (user.email or "").lower():
@@ -312,7 +315,7 @@ def _offer_second_factor(config: AccountConfig, user: User, target: str) -> str:
 
 
 @method_decorator(never_cache, name="dispatch")
-class PasswordResetView(AccountPageMixin, FormView):
+class PasswordResetView(AccountPageMixin, FormView[forms.PasswordResetForm]):
     """The same answer whether or not the address (or username) has an account."""
 
     form_class = forms.PasswordResetForm
@@ -325,7 +328,7 @@ class PasswordResetView(AccountPageMixin, FormView):
             "client_ip": ratelimit.client_ip(self.request),
         }
 
-    def form_valid(self, form: Form) -> HttpResponse:
+    def form_valid(self, form: forms.PasswordResetForm) -> HttpResponse:
         services.request_password_reset(
             self.config, form.cleaned_data["email"], base_url=email_base_url(self.request)
         )
