@@ -5,27 +5,14 @@ DELETE, as for agents' decisions), and reviewers may reset an agent's lost facto
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-CREATE = """
-CREATE OR REPLACE FUNCTION portal_secondfactorreset_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION USING MESSAGE = 'portal_secondfactorreset is append-only: ' || TG_OP || ' refused';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER portal_secondfactorreset_append_only
-    BEFORE UPDATE OR DELETE ON portal_secondfactorreset
-    FOR EACH ROW EXECUTE FUNCTION portal_secondfactorreset_append_only();
-"""
-DROP = """
-DROP TRIGGER IF EXISTS portal_secondfactorreset_append_only ON portal_secondfactorreset;
-DROP FUNCTION IF EXISTS portal_secondfactorreset_append_only();
-"""
+from portal.append_only import create_trigger, drop_trigger
+
 REVIEWERS = "Revisores"
 PERMISSIONS = [("portal", "add_secondfactorreset"), ("portal", "view_secondfactorreset")]
 
 
 def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+    create_trigger(schema_editor, "portal_secondfactorreset")
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
@@ -41,8 +28,7 @@ def create(apps, schema_editor):
 
 
 def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+    drop_trigger(schema_editor, "portal_secondfactorreset")
 
 
 class Migration(migrations.Migration):

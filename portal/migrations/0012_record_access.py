@@ -6,30 +6,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-CREATE = """
-CREATE OR REPLACE FUNCTION portal_recordaccess_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION USING MESSAGE = 'portal_recordaccess is append-only: ' || TG_OP || ' refused';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER portal_recordaccess_append_only
-    BEFORE UPDATE OR DELETE ON portal_recordaccess
-    FOR EACH ROW EXECUTE FUNCTION portal_recordaccess_append_only();
-"""
-DROP = """
-DROP TRIGGER IF EXISTS portal_recordaccess_append_only ON portal_recordaccess;
-DROP FUNCTION IF EXISTS portal_recordaccess_append_only();
-"""
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+from portal.append_only import append_only
 
 
 class Migration(migrations.Migration):
@@ -53,5 +30,5 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["model", "object_pk", "accessed_at"], name="record_access_lookup")],
             },
         ),
-        migrations.RunPython(create, drop),
+        append_only("portal_recordaccess"),
     ]
