@@ -46,4 +46,4 @@ def second_factor_offered(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return False
-    return mfa.policy_for(user) is not mfa.Policy.OFF or mfa.has_second_factor(user)
+    return mfa.offered(user)

@@ -19,6 +19,7 @@ import enum
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import segno
@@ -112,6 +113,12 @@ def has_second_factor(user: User) -> bool:
 
 def has_passkey(user: User) -> bool:
     return bool(WebAuthnCredential.objects.filter(user=user, confirmed=True).exists())
+
+
+def offered(user: User) -> bool:
+    """Whether `user`'s pages offer the second factor: the setting is not off for this kind
+    of account, or they already have one (to see and remove it)."""
+    return policy_for(user) is not Policy.OFF or has_second_factor(user)
 
 
 def initial_stage(user: User) -> Stage:
@@ -278,20 +285,22 @@ def confirm_app(request: HttpRequest, user: User, code: str) -> Device | Check:
 # --- Sign-in ---------------------------------------------------------------------------------
 
 
-def verify_code(request: HttpRequest, user: User, code: str) -> Check:
-    """A code from an enrolled app (each code once: django-otp keeps the last time step)."""
+def _app_that_accepts(user: User, code: str) -> Device | None:
+    """The enrolled app whose current 6-digit code `code` is (each code once: django-otp
+    keeps the last time step), or None."""
     digits = _normalized_digits(code)
-
-    def attempt() -> Device | None:
-        if len(digits) != 6:
-            return None
-        with transaction.atomic():
-            for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
-                if device.verify_token(digits):
-                    return device
+    if len(digits) != 6:
         return None
+    with transaction.atomic():
+        for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
+            if device.verify_token(digits):
+                return device
+    return None
 
-    return _signed_in(request, _limited(request, user, attempt))
+
+def verify_code(request: HttpRequest, user: User, code: str) -> Check:
+    """A code from an enrolled app."""
+    return _signed_in(request, _limited(request, user, partial(_app_that_accepts, user, code)))
 
 
 def _signed_in(request: HttpRequest, found: Device | Check) -> Check:
@@ -312,18 +321,20 @@ def _recovery_digest(user: User, code: str) -> str:
     ).hexdigest()[:16]
 
 
+def _recovery_codes_that_accept(user: User, code: str) -> Device | None:
+    """The recovery codes' device when `code` is one of them (it is used up), or None."""
+    if len(normalized_recovery_code(code)) != RECOVERY_LENGTH:
+        return None
+    with transaction.atomic():
+        device = StaticDevice.objects.select_for_update().filter(user=user).first()
+        if device is not None and device.verify_token(_recovery_digest(user, code)):
+            return device
+    return None
+
+
 def verify_recovery_code(request: HttpRequest, user: User, code: str) -> Check:
     """One of the ten recovery codes; each works once."""
-
-    def attempt() -> Device | None:
-        if len(normalized_recovery_code(code)) != RECOVERY_LENGTH:
-            return None
-        with transaction.atomic():
-            device = StaticDevice.objects.select_for_update().filter(user=user).first()
-            if device is not None and device.verify_token(_recovery_digest(user, code)):
-                return device
-        return None
-
+    attempt = partial(_recovery_codes_that_accept, user, code)
     result = _signed_in(request, _limited(request, user, attempt))
     if result is Check.OK:
         queue_factor_notice(user, change="recovery_used")
@@ -333,29 +344,9 @@ def verify_recovery_code(request: HttpRequest, user: User, code: str) -> Check:
 def check_current_factor(request: HttpRequest, user: User, code: str) -> Check:
     """Before a change of the factors: an app's code or a recovery code (used up), under the
     same limit as at sign-in; the session is not changed."""
-    if len(_normalized_digits(code)) == 6 and not any(ch.isalpha() for ch in code):
-        digits = _normalized_digits(code)
-
-        def attempt() -> Device | None:
-            with transaction.atomic():
-                for device in TOTPDevice.objects.select_for_update().filter(
-                    user=user, confirmed=True
-                ):
-                    if device.verify_token(digits):
-                        return device
-            return None
-    else:
-
-        def attempt() -> Device | None:
-            if len(normalized_recovery_code(code)) != RECOVERY_LENGTH:
-                return None
-            with transaction.atomic():
-                device = StaticDevice.objects.select_for_update().filter(user=user).first()
-                if device is not None and device.verify_token(_recovery_digest(user, code)):
-                    return device
-            return None
-
-    found = _limited(request, user, attempt)
+    is_app_code = len(_normalized_digits(code)) == 6 and not any(ch.isalpha() for ch in code)
+    check = _app_that_accepts if is_app_code else _recovery_codes_that_accept
+    found = _limited(request, user, partial(check, user, code))
     return found if isinstance(found, Check) else Check.OK
 
 

@@ -137,11 +137,7 @@ class SetupView(SecondFactorPage, TemplateView):
     template_name = "portal/account/mfa_setup.html"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if (
-            request.user.is_authenticated
-            and mfa.policy_for(request.user) is mfa.Policy.OFF
-            and not mfa.has_second_factor(request.user)
-        ):
+        if request.user.is_authenticated and not mfa.offered(request.user):
             raise Http404  # not offered to this kind of account
         return super().dispatch(request, *args, **kwargs)
 

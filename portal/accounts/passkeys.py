@@ -182,7 +182,7 @@ class RegistrationEndpoint(PasskeyEndpoint):
     def check_can_register(self) -> None:
         user = self.account_user
         # Where this kind of account is not offered a factor (and has none), as mfa_setup.
-        if mfa.policy_for(user) is mfa.Policy.OFF and not mfa.has_second_factor(user):
+        if not mfa.offered(user):
             raise WrongStage()
 
 
