@@ -5,6 +5,7 @@ runs in every process, the workers included."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -45,5 +46,12 @@ def ensure(template: str, provider: SecretProvider) -> None:
 
 
 def dotted_path(provider: SecretProvider) -> str:
-    """Where `provider` is imported from, e.g. "portal.codes.generate_for_email"."""
-    return f"{provider.__module__}.{provider.__qualname__}"
+    """Where `provider` is imported from, as a row stores it for the previous release's
+    workers: its package when that re-exports it ("registration.services.f", not
+    "registration.services.blocking.f", which that release cannot import), else its module
+    ("portal.codes.generate_for_email")."""
+    module, name = provider.__module__, provider.__qualname__
+    package = module.rpartition(".")[0]
+    if package and getattr(sys.modules.get(package), name, None) is provider:
+        return f"{package}.{name}"
+    return f"{module}.{name}"

@@ -103,7 +103,7 @@ def test_outbox_never_stores_the_password(
 
     row = OutboxEmail.objects.get(template="contrasena_generada")
     assert row.status == OutboxEmail.Status.SENT
-    assert row.secret_provider == "agents.services.review.temporary_password_provider"
+    assert row.secret_provider == "agents.services.temporary_password_provider"
     stored = " ".join(
         str(getattr(r, f.name)) for r in OutboxEmail.objects.all() for f in r._meta.fields
     )

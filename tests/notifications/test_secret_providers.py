@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 from notifications import secret_providers, services
 from notifications.models import OutboxEmail
@@ -15,7 +16,8 @@ from portal.models import OneTimeCode
 pytestmark = pytest.mark.django_db
 
 # What the previous release stored in `secret_provider`, by template (agents' provider under
-# both the path before and the path after agents/services/ became a package).
+# both the path before and the path after agents/services/ became a package): paths its
+# workers import (registration/services.py and portal/accounts/services.py were modules).
 PREVIOUS_RELEASE_PATHS = [
     ("codigo", "portal.codes.generate_for_email"),
     ("restablecer_contrasena", "portal.accounts.services.password_link_provider"),
@@ -26,6 +28,7 @@ PREVIOUS_RELEASE_PATHS = [
     ("contrasena_generada", "agents.services.review.temporary_password_provider"),
     ("contrasena_generada", "agents.services.temporary_password_provider"),
 ]
+PREVIOUS_RELEASE_TEMPLATES = sorted({template for template, _path in PREVIOUS_RELEASE_PATHS})
 
 
 def text_of(message) -> str:
@@ -38,7 +41,7 @@ def test_every_path_the_previous_release_stored_is_the_provider_registered_for_i
     template, path
 ):
     provider = secret_providers.provider_for(template)
-    assert provider is not None and provider.__name__ == path.rpartition(".")[2]
+    assert provider is not None and import_string(path) is provider
 
 
 def test_a_row_queued_by_the_previous_release_with_a_dotted_path_is_sent_with_its_secret(smtp):
@@ -61,6 +64,20 @@ def test_a_new_row_stores_its_providers_path_for_the_previous_releases_workers()
         session_key="s", ip="10.0.0.1",
     )  # fmt: skip
     assert OutboxEmail.objects.get().secret_provider == "portal.codes.generate_for_email"
+
+
+@pytest.mark.parametrize("template", PREVIOUS_RELEASE_TEMPLATES)
+def test_a_new_rows_stored_path_is_one_the_previous_releases_workers_import(template):
+    # Not the module a provider moved to (registration.services.blocking.…): during an
+    # upgrade the previous release's workers import the stored path, and fail on that one.
+    row = services.queue_email("a@b.test", template, {})
+    assert (template, row.secret_provider) in PREVIOUS_RELEASE_PATHS
+
+
+@pytest.mark.parametrize("template", sorted(secret_providers._by_template))
+def test_every_registered_providers_stored_path_imports_that_provider(template):
+    provider = secret_providers.provider_for(template)
+    assert import_string(secret_providers.dotted_path(provider)) is provider
 
 
 def test_a_template_with_no_provider_and_no_stored_path_is_sent_without_secrets(smtp):
