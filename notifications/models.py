@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 from email.utils import make_msgid, parseaddr
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -24,9 +27,20 @@ class OutboxEmail(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("pendiente")
-        SENT = "sent", _("enviado")
-        FAILED = "failed", _("fallido")
+        PENDING = "pendiente", _("pendiente")
+        SENT = "enviado", _("enviado")
+        FAILED = "fallido", _("fallido")
+
+    # The previous release stored these English spellings, and its pods keep writing them
+    # while this release's migrations run and its pods roll out (0007 converts the rows that
+    # exist when it runs, not those written after). Every read takes both spellings
+    # (PENDING_SPELLINGS and the others, below). Delete in the release after this one, whose
+    # migration converts the rows the previous release wrote during the rollout.
+    LEGACY_STATUSES: ClassVar[dict[str, OutboxEmail.Status]] = {
+        "pending": Status.PENDING,
+        "sent": Status.SENT,
+        "failed": Status.FAILED,
+    }
 
     to = models.EmailField(_("para"))
     template = models.CharField(_("plantilla"), max_length=100)
@@ -67,4 +81,21 @@ class OutboxEmail(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return f"{self.template} → {self.to} ({self.get_status_display()})"
+        return f"{self.template} → {self.to} ({self.current_status.label})"
+
+    @classmethod
+    def spellings(cls, status: OutboxEmail.Status) -> tuple[str, ...]:
+        """Every stored value meaning `status`: its own and the previous release's."""
+        return (status, *(old for old, new in cls.LEGACY_STATUSES.items() if new == status))
+
+    @property
+    def current_status(self) -> OutboxEmail.Status:
+        """The row's status, whichever release's spelling it was written with."""
+        return self.LEGACY_STATUSES.get(self.status) or self.Status(self.status)
+
+
+# Each status as this release stores it or as the previous release's pods still write it
+# during an upgrade (LEGACY_STATUSES): every read of a row's status takes both.
+PENDING_SPELLINGS = OutboxEmail.spellings(OutboxEmail.Status.PENDING)
+SENT_SPELLINGS = OutboxEmail.spellings(OutboxEmail.Status.SENT)
+FAILED_SPELLINGS = OutboxEmail.spellings(OutboxEmail.Status.FAILED)

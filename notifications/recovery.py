@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from .models import OutboxEmail
+from .models import FAILED_SPELLINGS, SENT_SPELLINGS, OutboxEmail
 from .services import enqueue
 
 
@@ -15,11 +15,12 @@ def requeue_emails(*, ids: Iterable[int]) -> int:
     returns how many. Sent rows are left alone: they must not be sent twice."""
     with transaction.atomic():
         rows = OutboxEmail.objects.select_for_update().filter(pk__in=list(ids))
-        rows = rows.exclude(status=OutboxEmail.Status.SENT)
+        # Both spellings: a row the previous release's worker sent during an upgrade is "sent".
+        rows = rows.exclude(status__in=SENT_SPELLINGS)
         pks = list(rows.values_list("pk", flat=True))
         # Only a failed row gets fresh secrets (its sealed ones were wiped when it failed): a
         # pending row may have a copy on its way already, whose secret must keep working.
-        rows.filter(status=OutboxEmail.Status.FAILED).update(sealed_secrets="")
+        rows.filter(status__in=FAILED_SPELLINGS).update(sealed_secrets="")
         # The last error stays until the next attempt replaces it: whoever re-queued after an
         # outage still sees why the row had failed, not a blank that looks like success.
         OutboxEmail.objects.filter(pk__in=pks).update(

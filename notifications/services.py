@@ -22,10 +22,19 @@ from django.utils import timezone, translation
 from portal import redis_health
 
 from . import crypto, secret_providers
-from .models import OutboxEmail
+from .models import PENDING_SPELLINGS, OutboxEmail
 from .signals import email_refused
 
 log = logging.getLogger("notifications")
+
+# What `deliver_email` returns and logs (`outcome`) for a row's status, in English like its
+# other outcomes: log queries and the task results read these words, whatever the stored
+# spelling (the previous release's, or this one's Spanish).
+OUTCOMES = {
+    OutboxEmail.Status.PENDING: "pending",
+    OutboxEmail.Status.SENT: "sent",
+    OutboxEmail.Status.FAILED: "failed",
+}
 
 
 def queue_email(
@@ -119,7 +128,7 @@ def deliver_email(pk: int) -> str:
     """Make one attempt at sending an outbox row if it is pending and due; returns the
     outcome: "sent", "pending" (this attempt failed; the row waits for `next_attempt_at`),
     "failed" (that was the last attempt), or, when nothing was tried, "locked" (another
-    worker holds it), "not_due", "missing", or the status of a row already done.
+    worker holds it), "not_due", "missing", or "sent" or "failed" for a row already done.
 
     At least once, never silently twice: the attempt is committed before the SMTP
     conversation, so a worker killed after the server's "250" leaves a row that is retried
@@ -142,7 +151,7 @@ def deliver_email(pk: int) -> str:
         last_error="",
         sealed_secrets="",
     )
-    return _log_attempt(email, OutboxEmail.Status.SENT)
+    return _log_attempt(email, OUTCOMES[OutboxEmail.Status.SENT])
 
 
 class AttemptCut(TimeoutError):
@@ -201,8 +210,8 @@ def _claim(pk: int) -> str | tuple[OutboxEmail, dict[str, Any]]:
             email = OutboxEmail.objects.select_for_update(skip_locked=True).get(pk=pk)
         except OutboxEmail.DoesNotExist:
             return "locked" if OutboxEmail.objects.filter(pk=pk).exists() else "missing"
-        if email.status != OutboxEmail.Status.PENDING:
-            return email.status
+        if email.status not in PENDING_SPELLINGS:
+            return OUTCOMES[email.current_status]
         now = timezone.now()
         if email.next_attempt_at is not None and email.next_attempt_at > now:
             return "not_due"
@@ -283,8 +292,8 @@ def _record_failure(pk: int, exc: Exception) -> str:
     permanent = is_permanent_refusal(exc)
     with transaction.atomic():
         email = OutboxEmail.objects.select_for_update().get(pk=pk)
-        if email.status != OutboxEmail.Status.PENDING:  # sent meanwhile by another attempt
-            return email.status
+        if email.status not in PENDING_SPELLINGS:  # sent meanwhile by another attempt
+            return OUTCOMES[email.current_status]
         email.last_error = describe_error(exc)
         if permanent or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
             email.status = OutboxEmail.Status.FAILED
@@ -300,7 +309,7 @@ def _record_failure(pk: int, exc: Exception) -> str:
         )  # fmt: skip
     if permanent:
         _refused_for_good(email, exc)
-    elif email.status == OutboxEmail.Status.FAILED:
+    elif email.current_status == OutboxEmail.Status.FAILED:
         log.error(
             "Outbox email %s (%s) failed for good after %s attempts: %s",
             pk, email.template, email.attempts, email.last_error,
@@ -311,7 +320,7 @@ def _record_failure(pk: int, exc: Exception) -> str:
             pk, email.attempts, email.next_attempt_at.isoformat() if email.next_attempt_at else "-",
             email.last_error,
         )  # fmt: skip
-    return email.status
+    return OUTCOMES[email.current_status]
 
 
 def _refused_for_good(email: OutboxEmail, exc: Exception) -> None:
@@ -343,7 +352,5 @@ def _refused_for_good(email: OutboxEmail, exc: Exception) -> None:
 def pending_ids(limit: int = 200) -> list[int]:
     """The oldest rows still pending whose retry time has come, for `send_pending`."""
     now = timezone.now()
-    rows = OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING).exclude(
-        next_attempt_at__gt=now
-    )
+    rows = OutboxEmail.objects.filter(status__in=PENDING_SPELLINGS).exclude(next_attempt_at__gt=now)
     return list(rows.order_by("created_at").values_list("pk", flat=True)[:limit])

@@ -77,6 +77,9 @@ class OutboxCollector(Collector):
     between gunicorn workers and be lost on restart."""
 
     def collect(self) -> Iterator[Metric]:
+        # The metric names keep their English words (pending, failed, sent) whatever the
+        # outbox stores ("pendiente", "fallido", "enviado", or the previous release's English
+        # during an upgrade; the selectors count both): dashboards and alerts query them.
         figures = selectors.outbox_figures()
         yield GaugeMetricFamily(
             "alta_outbox_pending", "Outbox emails waiting to be sent", value=figures.pending

@@ -97,6 +97,8 @@ def _readiness() -> tuple[dict[str, Any], int]:
     figures = selectors.outbox_figures()
     body: dict[str, Any] = {
         "checks": checks,
+        # English keys whatever the outbox stores ("fallido", "pendiente"): probes and
+        # dashboards read these names, so they stay when the stored values change.
         "outbox": {
             "failed": figures.failed,
             "overdue": figures.overdue,

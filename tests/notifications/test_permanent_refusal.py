@@ -46,7 +46,7 @@ def test_a_550_to_rcpt_fails_the_row_at_once_and_marks_the_request_for_the_revie
     ):
         assert services.deliver_email(row.pk) == "failed"
     row.refresh_from_db()
-    assert (row.status, row.attempts) == ("failed", 1)
+    assert (row.status, row.attempts) == (OutboxEmail.Status.FAILED, 1)
     assert row.last_error == "SMTPRecipientsRefused: 550" and row.refused_code == 550
     assert ADDRESS not in logged(caplog) and "nadie" not in logged(caplog)
     refusals = [r for r in caplog.records if "refused for good" in r.getMessage()]
@@ -76,7 +76,7 @@ def test_a_451_to_rcpt_keeps_the_row_pending_with_a_next_attempt(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.deliver_email(row.pk) == "pending"
     row.refresh_from_db()
-    assert row.status == "pending" and row.next_attempt_at > timezone.now()
+    assert row.status == OutboxEmail.Status.PENDING and row.next_attempt_at > timezone.now()
     assert row.last_error == "SMTPRecipientsRefused: 451"  # the code, not the address
     request.refresh_from_db()
     assert request.email_undeliverable_at is None

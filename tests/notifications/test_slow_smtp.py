@@ -39,7 +39,9 @@ def test_beat_resending_during_a_slow_conversation_sends_every_email_once(start_
 
     received = Counter(m["X-Alta-Outbox-Id"] for m in smtp_sink.messages)
     assert received == {str(row.pk): 1 for row in rows}, f"copies per row after {elapsed:.1f} s"
-    assert set(OutboxEmail.objects.values_list("status", "attempts")) == {("sent", 1)}
+    assert set(OutboxEmail.objects.values_list("status", "attempts")) == {
+        (OutboxEmail.Status.SENT, 1)
+    }
 
 
 @pytest.mark.django_db

@@ -95,7 +95,7 @@ def test_admin_list_shows_status_attempts_next_attempt_and_last_error(admin_clie
     )
     response = admin_client.get(CHANGELIST)
     assert response.status_code == 200
-    for column in ("status", "attempts", "next_attempt_at", "last_error"):
+    for column in ("status_label", "attempts", "next_attempt_at", "last_error"):
         assert f"column-{column}" in response.text and f"field-{column}" in response.text
     assert "SMTPServerDisconnected" in response.text
     # A row's page shows it all but the sealed secrets, ciphertext of no use to a reader.
@@ -115,7 +115,7 @@ def test_reenviar_gives_a_failed_row_all_its_attempts_fresh_secrets_and_sends_it
         )
     assert "1 correo en cola de nuevo" in response.text
     row.refresh_from_db()
-    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 0, None)
+    assert (row.status, row.attempts, row.next_attempt_at) == (OutboxEmail.Status.PENDING, 0, None)
     assert row.sealed_secrets == ""  # the provider makes new secrets for the new attempts
     # Kept until the next attempt replaces it, so the reason stays in sight.
     assert row.last_error.startswith("SMTPServerDisconnected")
@@ -123,7 +123,7 @@ def test_reenviar_gives_a_failed_row_all_its_attempts_fresh_secrets_and_sends_it
     for callback in queued:
         callback()  # Celery eager here: the `deliver` task runs now
     row.refresh_from_db()
-    assert row.status == "sent" and row.attempts == 1
+    assert row.status == OutboxEmail.Status.SENT and row.attempts == 1
     assert [m.to for m in mail.outbox] == [["ana@ejemplo.test"]]
 
 
@@ -149,7 +149,7 @@ def test_reenviar_keeps_a_pending_rows_secrets_and_never_touches_a_sent_row(
     sent.refresh_from_db()
     assert (waiting.attempts, waiting.next_attempt_at) == (0, None)
     assert waiting.sealed_secrets == "gAAAA-sellado"
-    assert (sent.status, sent.attempts) == ("sent", 1)
+    assert (sent.status, sent.attempts) == (OutboxEmail.Status.SENT, 1)
 
 
 @pytest.mark.django_db
@@ -180,7 +180,7 @@ def test_requeue_failed_emails_dry_run_counts_and_changes_nothing(capsys):
     make_row()
     call_command("requeue_failed_emails", "--dry-run")
     assert "2 correos fallidos; ninguno puesto en cola" in capsys.readouterr().out
-    assert OutboxEmail.objects.filter(status="failed", attempts=36).count() == 2
+    assert OutboxEmail.objects.filter(status=OutboxEmail.Status.FAILED, attempts=36).count() == 2
 
 
 @pytest.mark.worker
@@ -193,7 +193,7 @@ def test_after_an_outage_requeue_failed_emails_has_a_real_worker_send_them(
     call_command("requeue_failed_emails")
     assert "2 correos fallidos en cola de nuevo." in capsys.readouterr().out
     wait_until(
-        lambda: OutboxEmail.objects.filter(status="sent").count() == 3,
+        lambda: OutboxEmail.objects.filter(status=OutboxEmail.Status.SENT).count() == 3,
         what="both re-queued rows sent by the worker",
     )
     assert sorted(m["Message-ID"] for m in smtp_sink.messages) == sorted(r.message_id for r in rows)

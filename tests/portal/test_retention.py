@@ -105,7 +105,14 @@ def test_one_time_codes_go_a_month_after_use_or_expiry_not_before():
     assert not OneTimeCode.objects.filter(pk__in=[c.pk for c in [*gone, never_sent]]).exists()
 
 
-def outbox(status: str, **fields) -> OutboxEmail:
+SENT, FAILED, PENDING = (
+    OutboxEmail.Status.SENT,
+    OutboxEmail.Status.FAILED,
+    OutboxEmail.Status.PENDING,
+)
+
+
+def outbox(status: OutboxEmail.Status, **fields) -> OutboxEmail:
     return OutboxEmail.objects.create(
         to="maria@ejemplo.test",
         template="codigo",
@@ -117,19 +124,19 @@ def outbox(status: str, **fields) -> OutboxEmail:
 
 def test_sent_outbox_rows_lose_recipient_and_context_after_90_days_failed_ones_go():
     days = limit("outbox_emails")
-    sent_old = outbox("sent", sent_at=days_ago(days + 1), subject="Tu código")
-    sent_young = outbox("sent", sent_at=days_ago(days - 1))
-    failed_old = outbox("failed", next_attempt_at=days_ago(days + 1), last_error="Timeout")
-    failed_young = outbox("failed", next_attempt_at=days_ago(days - 1))
-    failed_at_once = outbox("failed")  # refused at its first attempt: no next attempt
+    sent_old = outbox(SENT, sent_at=days_ago(days + 1), subject="Tu código")
+    sent_young = outbox(SENT, sent_at=days_ago(days - 1))
+    failed_old = outbox(FAILED, next_attempt_at=days_ago(days + 1), last_error="Timeout")
+    failed_young = outbox(FAILED, next_attempt_at=days_ago(days - 1))
+    failed_at_once = outbox(FAILED)  # refused at its first attempt: no next attempt
     OutboxEmail.objects.filter(pk=failed_at_once.pk).update(created_at=days_ago(days + 1))
-    pending_old = outbox("pending")  # still to be delivered, however old
+    pending_old = outbox(PENDING)  # still to be delivered, however old
     OutboxEmail.objects.filter(pk=pending_old.pk).update(created_at=days_ago(days + 30))
 
     assert retention.purge(now=NOW) == counts(outbox_emails=3)
 
     sent_old.refresh_from_db()
-    assert (sent_old.to, sent_old.context, sent_old.status) == ("", {}, "sent")
+    assert (sent_old.to, sent_old.context, sent_old.status) == ("", {}, SENT)
     assert sent_old.subject == "Tu código"  # no personal data: the sent count stays right
     for row in (sent_young, failed_young, pending_old):
         row.refresh_from_db()
@@ -172,7 +179,7 @@ def test_expired_sessions_go_live_ones_stay():
 def test_dry_run_counts_and_changes_nothing_and_the_command_prints_each_kind():
     days = limit("one_time_codes")
     code(used_at=days_ago(days + 1), expires_at=days_ago(days + 1))
-    old_sent = outbox("sent", sent_at=days_ago(limit("outbox_emails") + 1))
+    old_sent = outbox(SENT, sent_at=days_ago(limit("outbox_emails") + 1))
 
     out = StringIO()
     call_command("purge_personal_data", "--dry-run", stdout=out)

@@ -3,8 +3,8 @@ code before it writes (a new column is nullable or has a database default; no ta
 dropped or renamed), on a throwaway PostgreSQL database, one migration at a time.
 
 Django runs in a subprocess whose default database is the throwaway one (`python -m
-tests.system.test_migrations_compat walk|previous-release|rollback`): data migrations use the
-default database, not the connection they are given.
+tests.system.test_migrations_compat walk|previous-release|rollback|respelling`): data
+migrations use the default database, not the connection they are given.
 """
 
 from __future__ import annotations
@@ -177,6 +177,82 @@ def previous_release() -> list[str]:
     return outcome
 
 
+# The outbox before its statuses were respelt in Spanish (0007), and what the previous release
+# stores: its own INSERT above with each of its statuses, in primary-key order.
+BEFORE_RESPELLING = ("notifications", "0006_outboxemail_refused_code")
+RESPELLING = "notifications.migrations.0007_spanish_status_values"
+OLD_STATUSES = ["pending", "sent", "failed", "sent", "sent", "pending", "failed"]
+
+
+def respelling() -> dict[str, object]:
+    """Rows the previous release wrote, then 0007 in batches of 2 while another connection holds
+    the newest row's lock (an old worker's claim): what a third connection sees meanwhile, the
+    statuses after, what the previous release's INSERT stores after, and the statuses reversed."""
+    import importlib
+    import threading
+    import time
+
+    import psycopg2
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    importlib.import_module(RESPELLING).BATCH = 2  # 4 batches over 7 rows
+    MigrationExecutor(connection).migrate([BEFORE_RESPELLING])
+    insert = PREVIOUS_RELEASE_INSERTS["notifications_outboxemail"].replace("'pending'", "%s")
+    with connection.cursor() as cursor:
+        for status in OLD_STATUSES:
+            cursor.execute(insert, [status])
+    connection.close()  # the migration runs in a thread, on a connection of its own
+
+    def statuses(cursor) -> list[str]:
+        cursor.execute("SELECT status FROM notifications_outboxemail ORDER BY id")
+        return [status for (status,) in cursor.fetchall()]
+
+    holder = psycopg2.connect(os.environ["DATABASE_URL"])
+    observer = psycopg2.connect(os.environ["DATABASE_URL"])
+    observer.autocommit = True
+    with holder.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM notifications_outboxemail ORDER BY id DESC LIMIT 1 FOR UPDATE"
+        )
+
+    def migrate() -> None:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        connection.close()
+
+    forward = threading.Thread(target=migrate)
+    forward.start()
+    with observer.cursor() as cursor:
+        for _ in range(200):  # until the migration waits for the held row
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND query LIKE 'UPDATE%notifications_outboxemail%'"
+            )
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the migration never waited for the held row")
+        while_waiting = statuses(cursor)
+        holder.rollback()  # the old worker's claim ends
+        forward.join(timeout=60)
+        after = statuses(cursor)
+        cursor.execute(insert.replace("RETURNING id", "RETURNING status"), ["pending"])
+        written_after = cursor.fetchone()[0]
+    MigrationExecutor(connection).migrate([BEFORE_RESPELLING])
+    with connection.cursor() as cursor:
+        reversed_ = statuses(cursor)
+    holder.close()
+    observer.close()
+    return {
+        "while_waiting": while_waiting,
+        "after": after,
+        "written_after": written_after,
+        "reversed": reversed_,
+    }
+
+
 def rollback() -> list[str]:
     """On a database a newer release migrated (one migration this code does not know), what
     this release's pods run: wait-for-migrations' `migrate --check`, then the migrate Job's."""
@@ -228,6 +304,18 @@ def test_the_previous_release_inserts_outbox_rows_and_requests_on_the_new_schema
     ]
 
 
+def test_outbox_statuses_are_respelt_in_committed_batches_and_back(throwaway_database):
+    seen = run_here("respelling", throwaway_database)
+    spanish = {"pending": "pendiente", "sent": "enviado", "failed": "fallido"}
+    # Blocked on the newest row (its batch of 2), the migration has committed the three
+    # batches before it: a live table is never locked by more than one batch at a time.
+    assert seen["while_waiting"] == [spanish[s] for s in OLD_STATUSES[:6]] + ["failed"]
+    assert seen["after"] == [spanish[s] for s in OLD_STATUSES]
+    # The previous release's pods still write (and this release reads) their own spelling.
+    assert seen["written_after"] == "pending"
+    assert seen["reversed"] == [*OLD_STATUSES, "pending"]
+
+
 def test_the_previous_image_starts_on_a_database_the_new_release_migrated(throwaway_database):
     assert run_here("rollback", throwaway_database) == [
         "migrate --check: exit 0",
@@ -241,8 +329,11 @@ if __name__ == "__main__":
     django.setup()
     print(
         json.dumps(
-            {"walk": walk, "previous-release": previous_release, "rollback": rollback}[
-                sys.argv[1]
-            ]()
+            {
+                "walk": walk,
+                "previous-release": previous_release,
+                "rollback": rollback,
+                "respelling": respelling,
+            }[sys.argv[1]]()
         )
     )
