@@ -89,8 +89,9 @@ test: install system-deps
 	$(BIN)/python -m pytest
 
 # Figures, not pass/fail (about 15 minutes): every wizard step's req/s and p50/p95/p99 under
-# gunicorn -w 2 with production settings, as ratios to Django's LoginView and django-allauth's
-# signup served alike; complete flows/s, worker emails/s, the review queue at 100 and 100,000
+# gunicorn -w 2 with production settings, as ratios to Django's LoginView, django-allauth's
+# signup (GET and POST) and the agent steps built from stock parts (bench/baseline) served
+# alike; complete flows/s, worker emails/s, the review queue at 100 and 100,000
 # requests, worker RSS, session rows per 1,000 first-page GETs. Writes docs/benchmarks.md and
 # var/bench/results.json. Then login and reset timing for existing vs unknown accounts.
 bench: $(BENCH_STAMP) system-deps

@@ -1,20 +1,24 @@
-"""`make bench`: Alta's capacity against Django's own login page, on this machine, now.
+"""`make bench`: Alta's capacity against Django's own pages and a stock build of the same
+wizard, on this machine, now.
 
 What runs (all on loopback, started here and stopped at the end):
 - PostgreSQL and Redis (tests/services.py), a real SMTP sink (aiosmtpd), a Celery worker;
 - Alta under gunicorn `-w 2` with production settings (DEBUG off, collected static files),
   and the bare baseline project (bench/baseline: Django's LoginView, django-allauth's
-  signup) under the same gunicorn flags; both pinned to core 0 (`taskset`);
+  signup, and the agents' access request built from stock parts on Alta's agent tables, in
+  the same database) under the same gunicorn flags; both pinned to core 0 (`taskset`);
 - the load generator (locust, bench/load.py), this script and the worker on core 1.
 
 What it measures, in one interleaved run (each page's round 1, then round 2, ...):
-every wizard step's GET and POST (req/s and p50/p95/p99 at saturation, medians of
-`BENCH_ROUNDS` rounds of `BENCH_SECONDS`), then p99 at half that rate; complete agent
-requests/s and client registrations/s (scripted users walking every step, the captcha read
-from the database and the code from the SMTP sink); worker emails/s against a plain
-`send_mail` loop (bench/email_throughput.py); the review queue with 100 and 100,000
-requests; web worker RSS after 1,000 and 20,000 requests; session rows per 1,000 anonymous
-first-page GETs. It writes var/bench/results.json and docs/benchmarks.md.
+every wizard step's GET and POST, Alta's and the stock build's, and allauth's signup GET
+and POST (req/s and p50/p95/p99 at saturation, medians of `BENCH_ROUNDS` rounds of
+`BENCH_SECONDS`), then p99 of Alta's steps at half that rate; complete agent requests/s
+and client registrations/s (scripted users walking every step, the captcha read from the
+database and the code from the SMTP sink); worker emails/s against a plain `send_mail`
+loop (bench/email_throughput.py); the review queue with 100 and 100,000 requests; web
+worker RSS after 1,000 and 20,000 requests, every page warmed before the first reading;
+session rows per 1,000 anonymous first-page GETs. It writes var/bench/results.json and
+docs/benchmarks.md, with issue 22's targets.
 """
 
 from __future__ import annotations
@@ -34,10 +38,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import requests
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import data, sections, walker  # noqa: E402
+from bench.baseline import serve as baseline  # noqa: E402
+from bench.report import ALLAUTH_POST, STOCK  # noqa: E402
 from bench.servers import gunicorn_command, production_env  # noqa: E402
 from tests.helpers import SmtpSink, manage  # noqa: E402
 from tests.services import Services, free_port, stop_processes, wait_for_port  # noqa: E402
@@ -45,7 +53,8 @@ from tests.services import Services, free_port, stop_processes, wait_for_port  #
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 USERS = int(os.environ.get("BENCH_USERS", "6"))
-AGENTS = int(os.environ.get("BENCH_AGENTS", "12000"))
+# Alta's steps and the stock build's take agents from one list: an agent is used once.
+AGENTS = int(os.environ.get("BENCH_AGENTS", "24000"))
 PERSONS = int(os.environ.get("BENCH_PERSONS", "24000"))
 QUEUE_ROWS = int(os.environ.get("BENCH_QUEUE_ROWS", "100000"))
 VENV = ROOT / ".venv" / "bin"
@@ -86,13 +95,14 @@ class Bench:
         self.results: dict = {"scenarios": {}, "figures": {}}
         self.used_agents = itertools.count()
         self.used_persons = itertools.count()
+        self.signups = itertools.count()  # allauth accounts' numbers
+        self.warmed: list[str] = []
 
     # --- servers -------------------------------------------------------------------------
     def start(self) -> None:
         self.services.start()
         assert self.services.postgres and self.services.redis
         self.services.postgres.create_database("alta")
-        self.services.postgres.create_database("baseline")
         self.sink.controller.start()
         (self.folder / "prometheus").mkdir()
         self.env = production_env(
@@ -132,13 +142,8 @@ class Bench:
         self.channel_ids = [str(Channel.objects.get(name=data.CHANNEL).pk)]
 
         self.port = self._gunicorn("portal.wsgi:application", self.env)
-        from bench.baseline import serve as baseline
-
-        baseline_env = {
-            **self.env,
-            "DJANGO_SETTINGS_MODULE": "bench.baseline.settings",
-            "DATABASE_URL": self.services.postgres.url.rsplit("/", 1)[0] + "/baseline",
-        }
+        # Alta's database: the stock build reads the same agent tables and rows.
+        baseline_env = {**self.env, "DJANGO_SETTINGS_MODULE": "bench.baseline.settings"}
         baseline.prepare(baseline_env)
         self.baseline_port = free_port()
         self._start(
@@ -186,11 +191,13 @@ class Bench:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def stock_base(self) -> str:
+        return f"http://127.0.0.1:{self.baseline_port}"
+
     def served(self) -> int:
         """Requests Alta's workers answered so far (the count of its /metricas/ latency
         histogram, summed over methods and workers)."""
-        import requests
-
         text = requests.get(
             self.base + "/metricas/",
             headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
@@ -215,6 +222,15 @@ class Bench:
 
         return CaptchaStore.objects.get(hashkey=hashkey).response
 
+    @staticmethod
+    def stock_captcha_answer(hashkey: str) -> str:
+        """The answer to a challenge the stock build showed (its table, same database)."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(baseline.CAPTCHA_ANSWER, [hashkey])
+            return str(cursor.fetchone()[0])
+
     def code_for(self, email: str, after: int, timeout: float = 60) -> str:
         """The code in the newest email to `email` among the sink's messages past `after`."""
         deadline = time.monotonic() + timeout
@@ -230,7 +246,9 @@ class Bench:
             time.sleep(0.05)
         raise TimeoutError(f"no code for {email}")
 
-    def new_walker(self) -> walker.Walker:
+    def new_walker(self, stock: bool = False) -> walker.Walker:
+        if stock:
+            return walker.Walker(self.stock_base, self.addresses(), self.stock_captcha_answer)
         return walker.Walker(self.base, self.addresses(), self.captcha_answer)
 
     def next_agent(self) -> data.AgentRow:
@@ -248,12 +266,13 @@ class Bench:
         return self.persons[n]
 
     # --- walking to a step -----------------------------------------------------------------
-    def agent_at(self, step: str) -> walker.Walker:
-        """A session whose page shows the agent wizard's `step`."""
+    def agent_at(self, step: str, stock: bool = False) -> walker.Walker:
+        """A session whose page shows the agent wizard's `step`, Alta's or the stock
+        build's."""
         agent = self.next_agent()
-        w = self.new_walker()
+        w = self.new_walker(stock)
         w.agent = agent  # type: ignore[attr-defined]
-        w.get(walker.AGENT_WIZARD)
+        w.get(baseline.REQUEST_WIZARD if stock else walker.AGENT_WIZARD)
         for name in walker.AGENT_STEPS:
             if name == step:
                 assert w.step() == step, (step, w.step(), w.path())
@@ -300,6 +319,14 @@ class Bench:
         page(
             "django-allauth signup GET (bare project)", base_b, "/accounts/signup/", 'name="email"'
         )
+        # Each POST creates an account (its own username, email and client address) and
+        # is answered with allauth's redirect to the signed-in page.
+        s[ALLAUTH_POST] = {
+            "host": base_b,
+            "items": [],
+            "one_shot": "allauth-signup",
+            "expect": {"status": [302], "location": baseline.SIGNUP_DONE},
+        }
         page("Alta /admin/login/ GET", self.base, "/admin/login/", 'name="username"')
         page("Alta agent login GET", self.base, "/agentes/ingresar/", 'name="username"')
         page(
@@ -413,11 +440,66 @@ class Bench:
             "follow": True,
             "expect": {"status": [200], "contains": "Tu registro fue creado"},
         }
+        self.stock_scenarios(s)
         self.scenarios = s
 
-    def _answers_with_redirect(self, item: dict) -> bool:
-        import requests
+    def stock_scenarios(self, s: dict[str, dict]) -> None:
+        """The agent steps of the stock build (bench/baseline), prepared, sent and checked as
+        Alta's are: a new visitor's first page, then sessions at each step whose POST may be
+        repeated and whose page may be reloaded, and the final POST once per session. Every
+        stock POST is answered with formtools' redirect to the next step (its URL checked);
+        the final one is followed to "Solicitud enviada"."""
+        host = self.stock_base
+        get = {"method": "GET", "headers": {"Accept-Language": "es-MX"}}
+        first = f"{baseline.REQUEST_WIZARD}identify/"
+        s[f"{STOCK} identify GET (new visitor)"] = {
+            "host": host,
+            "items": [{**get, "path": first}],
+            "reuse": True,
+            "expect": {"status": [200], "contains": 'name="identify-clave_agente"'},
+        }
+        # formtools gave the visitor a session on the GET already: the POST carries it.
+        walkers = self.prepare(200, lambda: self.agent_at("identify", stock=True))
+        s[f"{STOCK} identify POST (valid keys)"] = {
+            "host": host,
+            "items": [
+                w.replay(walker.agent_fields(w.agent, "identify", [], "")).as_dict()
+                for w in walkers
+            ],
+            "reuse": True,
+            "expect": {"status": [302], "location": f"{baseline.REQUEST_WIZARD}channels/"},
+        }
+        for step, following in (("channels", "role"), ("role", "submit")):
+            walkers = self.prepare(60, lambda step=step: self.agent_at(step, stock=True))
+            fields = walker.agent_fields(walkers[0].agent, step, self.channel_ids, self.role_id)
+            s[f"{STOCK} {step} POST"] = {
+                "host": host,
+                "reuse": True,
+                "items": [w.replay(fields).as_dict() for w in walkers],
+                "expect": {"status": [302], "location": f"{baseline.REQUEST_WIZARD}{following}/"},
+            }
+            s[f"{STOCK} {step} GET"] = {
+                "host": host,
+                "reuse": True,
+                "items": [w.revisit().as_dict() for w in walkers],
+                "expect": {"status": [200], "contains": f'name="{step}-'},
+            }
+        walkers = self.prepare(60, lambda: self.agent_at("submit", stock=True))
+        s[f"{STOCK} submit GET"] = {
+            "host": host,
+            "reuse": True,
+            "items": [w.revisit().as_dict() for w in walkers],
+            "expect": {"status": [200], "contains": 'name="submit-'},
+        }
+        s[f"{STOCK} submit POST (request filed)"] = {
+            "host": host,
+            "items": [],
+            "one_shot": "stock-submit",
+            "follow": True,
+            "expect": {"status": [200], "contains": "Solicitud enviada"},
+        }
 
+    def _answers_with_redirect(self, item: dict) -> bool:
         response = requests.post(
             self.base + item["path"],
             data=item["body"],
@@ -431,9 +513,12 @@ class Bench:
     def fill_one_shots(self, name: str, count: int) -> None:
         kind = self.scenarios[name]["one_shot"]
         log(f"  {count} sessions for {name}")
-        if kind == "agent-submit":
-            walkers = self.prepare(count, lambda: self.agent_at("submit"))
+        if kind in ("agent-submit", "stock-submit"):
+            stock = kind == "stock-submit"
+            walkers = self.prepare(count, lambda: self.agent_at("submit", stock))
             items = [w.replay(walker.agent_fields(w.agent, "submit", [], "")) for w in walkers]
+        elif kind == "allauth-signup":
+            items = baseline.signup_posts(self.stock_base, count, self.signups, self.addresses)
         elif kind == "client-products":
             walkers = self.prepare(count, lambda: self.client_at("products"))
             items = [w.replay(walker.client_fields(w.person, "products")) for w in walkers]
@@ -566,7 +651,6 @@ class Bench:
 
     # --- other figures ---------------------------------------------------------------------
     def session_rows(self) -> dict:
-        import requests
         from django.contrib.sessions.models import Session
 
         figures = {}
@@ -578,9 +662,28 @@ class Bench:
         log(f"session rows per 1,000 first-page GETs: {figures}")
         return figures
 
+    def reviewer(self) -> requests.Session:
+        """A browser session of the demo reviewer, signed in to admin (its login page, the
+        POST and the admin index it leads to)."""
+        http = requests.Session()
+        http.headers["X-Forwarded-For"] = self.addresses()
+        http.get(self.base + "/admin/login/", timeout=30)
+        answer = http.post(
+            self.base + "/admin/login/",
+            data={
+                "username": "revisor",
+                "password": "revisor-demo-2026",
+                "csrfmiddlewaretoken": http.cookies["csrftoken"],
+                "next": "/admin/",
+            },
+            headers={"Referer": self.base + "/admin/login/"},
+            timeout=30,
+        )
+        assert "sessionid" in http.cookies, answer.status_code
+        return http
+
     def review_queue(self, rows: int) -> dict:
         """The reviewers' changelist with `rows` requests: req/s, p99 and SQL queries."""
-        import requests
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
@@ -597,21 +700,7 @@ class Bench:
             response = client.get("/admin/agents/accessrequest/")
         assert response.status_code == 200
         # The same page over HTTP, from the reviewer's browser session.
-        http = requests.Session()
-        http.headers["X-Forwarded-For"] = self.addresses()
-        http.get(self.base + "/admin/login/", timeout=30)
-        answer = http.post(
-            self.base + "/admin/login/",
-            data={
-                "username": "revisor",
-                "password": "revisor-demo-2026",
-                "csrfmiddlewaretoken": http.cookies["csrftoken"],
-                "next": "/admin/",
-            },
-            headers={"Referer": self.base + "/admin/login/"},
-            timeout=30,
-        )
-        assert "sessionid" in http.cookies, answer.status_code
+        http = self.reviewer()
         cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
         name = f"review queue, {rows:,} requests"
         sc = {
@@ -684,6 +773,51 @@ class Bench:
         return email_throughput.measure(self.services)
 
     # --- the run ---------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Every page the run requests from Alta, admin included, each several times (gunicorn
+        hands a request to either worker: ten GETs miss one with odds of 1 in 512), before
+        the first RSS reading; and the stock build's pages."""
+        from agents.models import AccessRequest
+
+        log("warm-up: every page")
+        for _ in range(5):
+            w = self.agent_at("submit")
+            w.post(walker.agent_fields(w.agent, "submit", [], ""))
+            assert "Solicitud enviada" in w.page.text
+            w = self.client_at("code")
+            w.post(walker.client_fields(w.person, "code", w.code))
+            assert "Tu registro fue creado" in w.page.text
+            w = self.agent_at("submit", stock=True)
+            w.post(walker.agent_fields(w.agent, "submit", [], ""))
+            assert "Solicitud enviada" in w.page.text
+        self.warmed += [
+            f"{walker.AGENT_WIZARD}{step}/" for step in (*walker.AGENT_STEPS, "enviada")
+        ] + [f"{walker.CLIENT_WIZARD}{step}/" for step in (*walker.CLIENT_STEPS, "listo")]
+        pages = ["/agentes/ingresar/", "/clientes/registro/clave/", "/salud/vivo/"]
+        for _ in range(10):
+            for path in pages:
+                requests.get(self.base + path, timeout=30).raise_for_status()
+        reviewers = [self.reviewer() for _ in range(4)]  # the sign-in POST, on both workers
+        filed = AccessRequest.objects.order_by("pk").values_list("pk", flat=True).first()
+        admin = ["/admin/", "/admin/agents/accessrequest/"]
+        admin.append(f"/admin/agents/accessrequest/{filed}/change/")
+        for n in range(10):
+            for path in admin:
+                reviewers[n % 4].get(self.base + path, timeout=30).raise_for_status()
+        self.warmed += pages + ["/admin/login/", *admin, "/metricas/"]
+        for _ in range(10):
+            for path in baseline.PAGES:
+                requests.get(self.stock_base + path, timeout=30).raise_for_status()
+        for post in baseline.signup_posts(self.stock_base, 4, self.signups, self.addresses):
+            answer = requests.post(
+                self.stock_base + post.path,
+                data=post.body,
+                headers=post.headers,
+                allow_redirects=False,
+                timeout=30,
+            )
+            assert answer.status_code == 302, answer.status_code
+
     def run(self) -> None:
         self.start()
         log(
@@ -691,21 +825,16 @@ class Bench:
             f"server core {SERVER_CORE}, load core {LOAD_CORE}"
         )
         figures = self.results["figures"]
-        import requests
-
-        # Warm-up: every page once (imports, connections, template and translation caches),
-        # then first pages up to 1,000 requests, when the workers' RSS is read the first time.
-        for _ in range(5):
-            w = self.agent_at("submit")
-            w.post(walker.agent_fields(w.agent, "submit", [], ""))
-            w = self.client_at("code")
-            w.post(walker.client_fields(w.person, "code", w.code))
+        # Every page first (imports, connections, template and translation caches), then first
+        # pages up to 1,000 requests, when the workers' RSS is read the first time.
+        self.warm_up()
+        figures["warmed_pages"] = self.warmed
         while self.served() < 1000:
             for _ in range(50):
                 requests.get(self.base + walker.AGENT_WIZARD, timeout=30)
                 requests.get(self.base + walker.CLIENT_WIZARD, timeout=30)
         for _ in range(500):
-            requests.get(f"http://127.0.0.1:{self.baseline_port}/login/", timeout=30)
+            requests.get(self.stock_base + "/login/", timeout=30)
         self.rss = figures["rss_kib_after"] = {str(self.served()): self.worker_rss_kib()}
         figures["session_rows_per_1000_gets"] = self.session_rows()
         figures["review_queue"] = {"100": self.review_queue(100)}

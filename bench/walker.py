@@ -26,33 +26,43 @@ AGENT_WIZARD = "/agentes/solicitud/"
 CLIENT_WIZARD = "/clientes/registro/"
 
 
-class _Form(HTMLParser):
-    """The first POST form of a page: its action and its inputs' values."""
+class _Form:
+    """A POST form of a page: its action and its inputs' values."""
+
+    def __init__(self, action: str) -> None:
+        self.action: str | None = action
+        self.inputs: dict[str, str] = {}
+        self.checkboxes: dict[str, list[str]] = {}
+
+    def is_wizard(self) -> bool:
+        return any(name.endswith("-current_step") for name in self.inputs)
+
+
+class _Forms(HTMLParser):
+    """Every POST form of a page, in order."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.action: str | None = None
-        self.inputs: dict[str, str] = {}
-        self.checkboxes: dict[str, list[str]] = {}
-        self._inside = False
-        self._done = False
+        self.forms: list[_Form] = []
+        self._inside: _Form | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
-        if tag == "form" and not self._done and values.get("method", "").lower() == "post":
-            self._inside = True
-            self.action = values.get("action", "")
+        if tag == "form" and values.get("method", "").lower() == "post":
+            self._inside = _Form(values.get("action", ""))
+            self.forms.append(self._inside)
         elif tag == "input" and self._inside and "name" in values:
             kind = values.get("type", "text")
             if kind == "hidden":
-                self.inputs[values["name"]] = values.get("value", "")
+                self._inside.inputs[values["name"]] = values.get("value", "")
             elif kind in ("checkbox", "radio"):
-                self.checkboxes.setdefault(values["name"], []).append(values.get("value", ""))
+                self._inside.checkboxes.setdefault(values["name"], []).append(
+                    values.get("value", "")
+                )
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self._inside:
-            self._inside = False
-            self._done = True
+        if tag == "form":
+            self._inside = None
 
 
 @dataclass
@@ -82,10 +92,13 @@ class Walker:
 
     # --- reading the page ----------------------------------------------------------------
     def form(self) -> _Form:
+        """The wizard's form (the one holding its step), else the page's first POST form:
+        a page may hold others before it (the header's language switch)."""
         assert self.page is not None
-        parsed = _Form()
+        parsed = _Forms()
         parsed.feed(self.page.text)
-        return parsed
+        wizard = [f for f in parsed.forms if f.is_wizard()]
+        return (wizard or parsed.forms or [_Form("")])[0]
 
     def step(self) -> str:
         """The wizard step the page shows (its management form's current_step)."""
