@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from captcha.fields import CaptchaField
@@ -94,12 +94,12 @@ class ChannelsForm(forms.Form):
         error_messages={"required": MSG_NO_CHANNEL, "invalid_choice": MSG_NO_CHANNEL},
     )
 
-    def __init__(self, *args: Any, agent: Agent | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, channels: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
+        """`channels`: the identified agent's, (pk, name), as step 1 read them; the request
+        itself is checked against the agent's channels of the moment when it is filed."""
         super().__init__(*args, **kwargs)
-        self.agent = agent
-        channels = agent.channels.all() if agent else []
         field = cast(forms.MultipleChoiceField, self.fields["channels"])
-        field.choices = [(str(c.pk), c.name) for c in channels]
+        field.choices = [(str(pk), name) for pk, name in channels]
         if len(field.choices) == 1:
             # One channel is no choice: ticked, as the manual's screen shows it, so nobody
             # meets "Se debe seleccionar al menos un canal." for not ticking the only box.
@@ -115,6 +115,16 @@ class RoleForm(forms.Form):
         empty_label=_("Selecciona…"),
         error_messages={"required": MSG_NO_ROLE, "invalid_choice": MSG_NO_ROLE},
     )
+
+    def __init__(
+        self, *args: Any, roles: Sequence[tuple[int, str]] | None = None, **kwargs: Any
+    ) -> None:
+        """`roles`: the choices to show, (pk, name), as read with the agent, so showing the
+        step reads no row; a posted role is still looked up among the active ones."""
+        super().__init__(*args, **kwargs)
+        if roles:
+            field = cast(forms.ModelChoiceField, self.fields["role"])  # type: ignore[type-arg]
+            field.choices = [("", field.empty_label), *((str(pk), name) for pk, name in roles)]
 
 
 class BurntCaptchaField(CaptchaField):  # type: ignore[misc]

@@ -4,9 +4,9 @@ Usuario", Ayuda and Contacto. The account pages (login, passwords, email, phone)
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, cast
 
-from django.db.models import prefetch_related_objects
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -20,11 +20,13 @@ from formtools.wizard.views import NamedUrlSessionWizardView, normalize_name
 from portal import ratelimit
 from portal.accounts import services as account
 from portal.accounts.guards import account_required
+from portal.captcha import CaptchaWidget, new_challenge
 from portal.wizards import PortalWizardMixin, fingerprint
 
 from . import forms, services
 from .accounts import AGENTS
-from .models import Agent, Announcement, Channel, Role
+from .flow import AccessRequestFlow
+from .models import Agent, Announcement, Role
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -44,8 +46,6 @@ STEP_TITLES = {  # lazy: translated per request, not once at import
     "submit": gettext_lazy("Envío de solicitud"),
     "sent": gettext_lazy("Solicitud enviada"),
 }
-IDENTITY = "identity"  # {"fp", "agent"}: the agent identified on step 1, for that data
-CAPTCHA_OK = "captcha_verified"
 
 
 class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type: ignore[misc]
@@ -53,14 +53,16 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
     (the first also at /agentes/solicitud/). Buttons: Cancelar (to login), Regresar,
     Continuar.
 
-    formtools trusts the posted step and re-validates every step in `render_done`: `get`
-    and `post` only accept the current step or an earlier one; the agent is identified
-    once and the captcha verified once, both recorded in the wizard's storage, so nothing
-    is checked or counted twice; the request is written in `done`, which checks the agent
-    again.
+    The forms are bound and checked on POST only; what each step learnt is the
+    `AccessRequestFlow` (agents.flow), from which the next step's page is shown. formtools
+    trusts the posted step and re-validates every step in `render_done`: `get` and `post`
+    only accept the current step or an earlier one; the agent is identified once and the
+    captcha verified once, both recorded in the flow, so nothing is checked or counted
+    twice; the request is written in `done`, which checks the agent again.
     """
 
     form_list = STEPS
+    flow_class = AccessRequestFlow
     start_url_name = "agents:request"
     url_name = "agents:request_step"
     cancel_url_name = "agents:request_cancel"
@@ -73,6 +75,9 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
         "Tu sesión de solicitud expiró o cambió. Continúa desde este paso."
     )
 
+    if TYPE_CHECKING:
+        flow: AccessRequestFlow
+
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         return self.guard_post() or super().post(*args, **kwargs)
 
@@ -80,49 +85,36 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
     def refuses_step(self, posted: str | None) -> bool:
         # Nothing past identification before an agent was identified.
         return super().refuses_step(posted) or (
-            posted != self.steps.first and IDENTITY not in self.storage.extra_data
+            posted != self.steps.first and self.flow.agent is None
         )
 
     def restart_step(self) -> str:
-        return super().restart_step() if IDENTITY in self.storage.extra_data else self.steps.first
+        return super().restart_step() if self.flow.agent else self.steps.first
 
     # --- forms ---------------------------------------------------------------------------
     def _load_agent(self, pk: int) -> Agent | None:
-        return self.read_once(Agent.objects.select_related("promotoria"), pk)
-
-    def _identified_agent(self) -> Agent | None:
-        identity = self.storage.extra_data.get(IDENTITY)
-        return self._load_agent(identity["agent"]) if identity else None
-
-    @staticmethod
-    def _channels_of(agent: Agent) -> list[Channel]:
-        """The agent's channels, read once per request (the form's choices, the re-built
-        form of formtools' `get_cleaned_data_for_step`, the role step's title)."""
-        prefetch_related_objects([agent], "channels")
-        return list(agent.channels.all())
-
-    def _forget_captcha(self) -> None:
-        self.storage.extra_data = {
-            k: v for k, v in self.storage.extra_data.items() if k != CAPTCHA_OK
-        }
+        """The identified agent, read again by a POST (once per request)."""
+        agents = Agent.objects.select_related("promotoria").prefetch_related("channels")
+        return self.read_once(agents, pk)
 
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        agent = self.flow.agent
         if step == "identify":
             return {
                 "client_ip": ratelimit.client_ip(self.request),
                 "manage_url": reverse("agents:manage"),
-                "verified": self.storage.extra_data.get(IDENTITY),
+                "verified": {"fp": agent.typed, "agent": agent.pk} if agent else None,
                 "load_agent": self._load_agent,
             }
         if step == "channels":
-            agent = self._identified_agent()
-            if agent:
-                self._channels_of(agent)  # the form reads them from the prefetch
-            return {"agent": agent}
+            return {"channels": agent.channels if agent else ()}
+        if step == "role":
+            return {"roles": self.flow.roles}
         if step == "submit":
+            posted = self.request.method == "POST"
             return {
-                "captcha_verified": bool(self.storage.extra_data.get(CAPTCHA_OK)),
-                "captcha_keys": self._captcha_keys(),
+                "captcha_verified": self.flow.captcha_passed,
+                "captcha_keys": self._captcha_keys() if posted else None,
             }
         return {}
 
@@ -137,52 +129,65 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
 
     def get_form_initial(self, step: str) -> dict[str, Any]:
         if step == "submit":
-            agent = self._identified_agent()
-            return {"email": agent.email} if agent else {}
+            return {"email": self.flow.agent.email} if self.flow.agent else {}
         initial: dict[str, Any] = super().get_form_initial(step)
         return initial
 
     def process_step(self, form: Form) -> QueryDict:
-        step = self.steps.current
+        step, flow = self.steps.current, self.flow
         if step == "identify" and isinstance(form, forms.IdentifyAgentForm) and form.agent:
-            identity = {"fp": fingerprint(form.cleaned_data), "agent": form.agent.pk}
-            self.remember_read(form.agent)  # the next step needs it too
-            if identity != self.storage.extra_data.get(IDENTITY):
-                # Another agent, or the same one typed differently: nothing proved for the
-                # previous data (the captcha) carries over.
-                self.storage.extra_data = {IDENTITY: identity}
+            roles = Role.objects.filter(active=True)
+            flow.identify_agent(form.agent, fingerprint(form.cleaned_data), roles)
+        elif step == "channels":
+            flow.choose_channels(int(pk) for pk in form.cleaned_data["channels"])
+        elif step == "role":
+            flow.choose_role(form.cleaned_data["role"].pk)
+            flow.show_captcha(*new_challenge())  # the next page's, made by this POST
         elif step == "submit":
-            self.storage.extra_data = {**self.storage.extra_data, CAPTCHA_OK: True}
+            flow.pass_captcha()
+        self.keep_flow()
         data: QueryDict = super().process_step(form)
         return data
 
-    def _posted_step(self) -> str | None:
-        return self.request.POST.get(f"{self.prefix}-current_step")
-
     def render(self, form: Form | None = None, **kwargs: Any) -> HttpResponse:
         form = form or self.get_form()
-        if self.steps.current == "submit" and self._posted_step() != "submit":
-            # Arriving at the last step: always a fresh captcha, the typed emails kept.
-            self._forget_captcha()
-            stored = self.storage.get_step_data("submit")
-            form = self.get_form(step="submit")
-            if stored:
-                for name in ("email", "email_confirmation"):
-                    form.initial[name] = stored.get(f"submit-{name}", "")
+        if self.steps.current == "submit" and "captcha" in form.fields:
+            self._show_captcha(form)
         return super().render(form, **kwargs)
+
+    def _show_captcha(self, form: Form) -> None:
+        """The challenge "Envío de solicitud" shows: on a GET the flow's (made by the role
+        step's POST), unless it died; after a POST (a wrong answer burnt it) a new one."""
+        flow = self.flow
+        if self.request.method == "GET":
+            flow.forget_captcha()  # arriving again: a right answer earlier does not count now
+        hashkey = flow.captcha_to_show(time.time()) if self.request.method == "GET" else ""
+        if not hashkey:
+            hashkey, expires = new_challenge()
+            flow.show_captcha(hashkey, expires)
+        self.keep_flow()
+        cast(CaptchaWidget, form.fields["captcha"].widget).hashkey = hashkey
 
     def render_revalidation_failure(
         self, failed_step: str, form: Form, **kwargs: Any
     ) -> HttpResponse:
-        self._forget_captcha()
+        self.flow.forget_captcha()
+        self.keep_flow()
         response: HttpResponse = super().render_revalidation_failure(failed_step, form, **kwargs)
         return response
 
     def get_context_data(self, form: Form, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(form=form, **kwargs)
-        current = self.steps.current
-        if current in ("channels", "role"):
-            context["agent"] = self._identified_agent()
+        current, agent = self.steps.current, self.flow.agent
+        if current == "channels" and agent:
+            context["agent"] = {
+                **agent.general_data,
+                "is_company": agent.is_company,
+                "promotoria": {
+                    "clave": agent.general_data["promotoria_clave"],
+                    "nombre": agent.general_data["promotoria_nombre"],
+                },
+            }
         if current in ("role", "submit"):
             # "Datos <channels chosen>" (the manual's "Datos Individual Privado"), in the
             # heading and in the list of steps alike.
@@ -195,10 +200,7 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
         return context
 
     def _role_step_title(self) -> StrOrPromise:
-        agent = self._identified_agent()
-        chosen = self.get_cleaned_data_for_step("channels") or {}
-        ids = {int(pk) for pk in chosen.get("channels", [])}
-        names = [c.name for c in self._channels_of(agent) if c.pk in ids] if agent else []
+        names = self.flow.chosen_channel_names()
         if not names:
             return STEP_TITLES["role"]
         return _("Datos %(channels)s") % {"channels": " / ".join(names)}
@@ -222,7 +224,7 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
         except services.IdentificationError as refused:
             # Another tab or a double click got there first, or the agent changed meanwhile:
             # back to step 1 with the typed data and the manual's message for the reason.
-            self.storage.reset()
+            self.restart_flow()
             identify.add_error(None, identify.refusal(refused))
             return self.render(identify)
         self.request.session["agent_request_sent"] = access_request.pk

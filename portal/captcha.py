@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import random
 import secrets
+import time
 from typing import Any
 
+from captcha.conf import settings as captcha_settings
 from captcha.fields import CaptchaTextInput
+from captcha.models import CaptchaStore
 from django.conf import settings
 from django.forms.renderers import BaseRenderer, get_default_renderer
 from django.template.loader import render_to_string
@@ -45,11 +48,32 @@ def noise_lines(draw: ImageDraw.ImageDraw, image: Image.Image) -> ImageDraw.Imag
     return draw
 
 
+def new_challenge() -> tuple[str, float]:
+    """A new challenge's hashkey and the Unix time it ends (a few seconds early, so a page
+    never shows one that dies while it is read)."""
+    hashkey = CaptchaStore.generate_key()
+    minutes = int(captcha_settings.CAPTCHA_TIMEOUT)
+    return hashkey, time.time() + minutes * 60 - 30
+
+
 class CaptchaWidget(CaptchaTextInput):  # type: ignore[misc]
     """The image with its Spanish alt text, "Otra imagen" (shown by static/js/captcha.js, through
     our rate-limited /captcha/refresh/) and, when flite is installed, the spoken challenge."""
 
     template_name = "portal/includes/captcha.html"
+    # The challenge to show, made beforehand (`new_challenge`) and kept by the page's flow, so
+    # rendering reads and writes no row; "" makes one as simple-captcha does.
+    hashkey = ""
+
+    def fetch_captcha_store(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, generator: Any = None
+    ) -> None:
+        if not self.hashkey:
+            super().fetch_captcha_store(name, value, attrs, generator)
+            return
+        self._value = [self.hashkey, ""]
+        self._key = self.hashkey
+        self.id_ = self.build_attrs(attrs or {}).get("id", None)
 
     @property
     def audio_available(self) -> bool:

@@ -25,6 +25,7 @@ from notifications.services import queue_email
 
 from . import ratelimit
 from .models import OneTimeCode
+from .redis_health import with_shared_cache
 
 if TYPE_CHECKING:
     from notifications.models import OutboxEmail
@@ -136,9 +137,26 @@ def mark_undeliverable(sender: Any, email: OutboxEmail, **kwargs: Any) -> None:
     refused for good is marked, for the page that waits for it to say so."""
     code_id = email.context.get("code_id")
     if code_id is not None:
-        OneTimeCode.objects.filter(pk=code_id, email__iexact=email.to).update(
+        marked = OneTimeCode.objects.filter(pk=code_id, email__iexact=email.to).update(
             undeliverable_at=timezone.now()
         )
+        if marked:
+            key = _refused_key(code_id)
+            with_shared_cache(
+                lambda cache: cache.set(key, True, int(CODE_LIFETIME.total_seconds()))
+            )
+
+
+def _refused_key(code_id: int) -> str:
+    return f"alta.code-refused.{code_id}"
+
+
+def refused_by_mail_server(code_id: int) -> bool:
+    """Whether the mail server refused the email of code `code_id` for good, as the shared
+    cache remembers it for the code's lifetime: the page that waits for the code asks on
+    every GET, and reads no row for it (the row says the same: `undeliverable`)."""
+    key = _refused_key(code_id)
+    return bool(with_shared_cache(lambda cache: cache.get(key)))
 
 
 def undeliverable(purpose: str, subject: str, email: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from django.contrib import messages
@@ -52,6 +53,7 @@ class WizardStorage(Protocol):
 
     def get_step_data(self, step: str) -> QueryDict | None: ...
     def get_step_files(self, step: str) -> Any: ...
+    def show_step(self, step: str) -> None: ...
     def reset(self) -> None: ...
 
 
@@ -110,6 +112,20 @@ class IdentifyOnceForm(Form):
         return data
 
 
+class Flow(Protocol):
+    """A wizard's typed state (agents.flow, registration.flow), kept in the wizard's storage."""
+
+    changed: bool
+
+    def as_session(self) -> dict[str, Any]: ...
+
+
+FLOW = "flow"  # the flow's key in the wizard's storage (formtools' `extra_data`)
+# The step whose stored data failed formtools' final re-validation: its next GET shows it
+# bound, with the errors that sent the person back there.
+RECHECK = "recheck"
+
+
 class PortalWizardMixin:
     """One page layout for every step, each step at its own URL, and only the current step
     or an earlier one. Precedes formtools' `NamedUrlSessionWizardView`.
@@ -127,6 +143,11 @@ class PortalWizardMixin:
     Steps: formtools trusts the posted step and the step in the URL: a junk name, or a later
     one, would be processed or shown as if the earlier steps were done. Here either leads
     to the first step not yet done, with `expired_message`; Regresar only goes backwards.
+
+    State: what the steps learnt is the wizard's `flow` (a `flow_class`, kept in the
+    storage by `keep_flow`); formtools' step data only keeps what was typed, for the
+    re-validation and to show it again. A step's GET shows the form unbound, what was typed
+    as its initial values, so no form is validated (nor a row read) to show a page.
     """
 
     # Saves the session only when the wizard changed it (formtools' own marks every read).
@@ -141,6 +162,7 @@ class PortalWizardMixin:
     final_step = ""
     continue_label: StrOrPromise = ""
     expired_message: StrOrPromise = ""
+    flow_class: Any = None  # has `from_session(data) -> Flow`
 
     if TYPE_CHECKING:  # what formtools' NamedUrlSessionWizardView (untyped) gives the mixin
         request: HttpRequest
@@ -161,6 +183,22 @@ class PortalWizardMixin:
         kwargs.setdefault("url_name", cls.url_name)
         initkwargs: dict[str, Any] = super().get_initkwargs(*args, **kwargs)  # type: ignore[misc]
         return initkwargs
+
+    @cached_property
+    def flow(self) -> Any:
+        """What this browser's wizard learnt so far (read once per request)."""
+        return self.flow_class.from_session(self.storage.extra_data.get(FLOW))
+
+    def keep_flow(self) -> None:
+        """Store the flow in the session if it changed."""
+        if self.flow.changed:
+            self.storage.extra_data = {**self.storage.extra_data, FLOW: self.flow.as_session()}
+            self.flow.changed = False
+
+    def restart_flow(self) -> None:
+        """Forget the wizard's data and its flow (cancelled, completed, or refused)."""
+        self.storage.reset()
+        self.__dict__["flow"] = self.flow_class()
 
     def get_step_url(self, step: str) -> str:
         return reverse(self.url_name, kwargs={"step": step})
@@ -223,18 +261,40 @@ class PortalWizardMixin:
         if self.refuses_step(step):
             response: HttpResponseBase = self.redirect_to_restart()
         else:
-            self.storage.current_step = step
-            form = self.get_form(
-                step=step,
-                data=self.storage.get_step_data(step),
-                files=self.storage.get_step_files(step),
-            )
+            # Shown, not saved: the step to process is the one a POST names.
+            self.storage.show_step(step)
+            if self.storage.extra_data.get(RECHECK) == step:
+                self.storage.extra_data = {
+                    k: v for k, v in self.storage.extra_data.items() if k != RECHECK
+                }
+                form = self.get_form(step=step, data=self.storage.get_step_data(step))
+            else:
+                form = self.typed_form(step)
             response = self.render(form)
         if not in_progress:
             if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
                 response.add_post_render_callback(lambda rendered: self.drop_storage())
             else:
                 self.drop_storage()
+        return response
+
+    def typed_form(self, step: str) -> Form:
+        """The step's form, unbound, with what was typed there as its initial values."""
+        form = self.get_form(step=step)
+        stored = self.storage.get_step_data(step)
+        if stored is not None:
+            for name, field in form.fields.items():
+                form.initial[name] = field.widget.value_from_datadict(
+                    stored, {}, form.add_prefix(name)
+                )
+        return form
+
+    def render_revalidation_failure(
+        self, failed_step: str, form: Form, **kwargs: Any
+    ) -> HttpResponse:
+        # formtools redirects to the step; its GET shows why (see RECHECK).
+        self.storage.extra_data = {**self.storage.extra_data, RECHECK: failed_step}
+        response: HttpResponse = super().render_revalidation_failure(failed_step, form, **kwargs)  # type: ignore[misc]
         return response
 
     def render_done(self, form: Form, **kwargs: Any) -> HttpResponse:

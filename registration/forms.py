@@ -22,6 +22,7 @@ from portal.codes import Check
 from portal.wizards import IdentifyOnceForm
 
 from . import services
+from .flow import IdentifiedPerson
 from .models import Person, RegistrationKey
 
 MSG_NO_MATCH = _(
@@ -259,26 +260,35 @@ class ProductsForm(forms.Form):
         self,
         *args: Any,
         person: Person | None = None,
+        shown: IdentifiedPerson | None = None,
         session_key: str = "",
         client_ip: str = "",
         **kwargs: Any,
     ) -> None:
+        """To check a POST, `person` (read again); to show the step, `shown`: what step 1
+        read (registration.flow), so the page reads no row."""
         super().__init__(*args, **kwargs)
         self.person = person
         self.session_key = session_key
         self.client_ip = client_ip
         # Chosen by position: the addresses on file are masked until a code proves control
         # of one, so none reaches the page, its attributes or the posted data.
-        self.emails_on_file = services.emails_on_file(person) if person else []
+        if person is not None or shown is None:
+            self.emails_on_file = services.emails_on_file(person) if person else []
+            offered = services.masked_emails(self.emails_on_file)
+            self.new_email_allowed = services.new_email_allowed(person)
+        else:
+            self.emails_on_file = []  # only a POST needs the addresses themselves
+            offered = list(shown.emails_on_file)
+            self.new_email_allowed = shown.new_email_allowed
         field = cast(forms.ChoiceField, self.fields["email_choice"])
-        field.choices = list(enumerate(services.masked_emails(self.emails_on_file)))
-        if not self.emails_on_file:
+        field.choices = list(enumerate(offered))
+        if not offered:
             del self.fields["email_choice"]
-        self.new_email_allowed = services.new_email_allowed(person)
         if not self.new_email_allowed:
             del self.fields["new_email"], self.fields["new_email_confirmation"]
         # No address on file and CLIENT_WITHOUT_EMAIL_ON_FILE=invitation: nothing to choose.
-        self.invitation_needed = not self.emails_on_file and not self.new_email_allowed
+        self.invitation_needed = not offered and not self.new_email_allowed
 
     @property
     def invitation_message(self) -> str:

@@ -11,6 +11,7 @@ account is created only in `done`. No password ever goes through the wizard.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
@@ -30,12 +31,12 @@ from portal.wizards import PortalWizardMixin, fingerprint
 
 from . import forms, services
 from .accounts import CLIENTS
+from .flow import IdentifiedPerson, RegistrationFlow
 from .models import Person
 
 if TYPE_CHECKING:
     from portal.models import User
 
-    from .models import RegistrationKey
 
 STEP_TITLES = {
     "identify": gettext_lazy("Identificación"),
@@ -43,26 +44,25 @@ STEP_TITLES = {
     "code": gettext_lazy("Código de confirmación"),
     "confirmation": gettext_lazy("Confirmación"),
 }
-IDENTITY = "identity"  # {"fp", "person", "invitation"}: identification checked once
-EMAIL = "email"  # the email chosen in "products"
-# How the code step names that email: as typed, or masked when it is an address on file
-# (whoever identified with a printed policy has not yet proved control of it).
-EMAIL_SHOWN = "email_shown"
-CODE_SENT = "code_sent"  # {"person", "email"}: a code was sent for this pair
-VERIFIED = "verified"  # {"person", "email"}: the code was right for this pair
 REGISTERED = "client_registered"  # session: email shown on the confirmation screen
 
 
 # --- the wizard ----------------------------------------------------------------------------------
 class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type: ignore[misc]
     """ "Aún no estoy registrado": policy data, products and email, code; each step at
-    /clientes/registro/<step>/, the first also at /clientes/registro/."""
+    /clientes/registro/<step>/, the first also at /clientes/registro/.
+
+    The forms are bound and checked on POST only; what each step learnt is the
+    `RegistrationFlow` (registration.flow), from which the next step's page is shown. The
+    code is sent by the POST that chose the address (or by "Reenviar código"), never by
+    showing a page."""
 
     form_list = [
         ("identify", forms.IdentifyForm),
         ("products", forms.ProductsForm),
         ("code", forms.RegistrationCodeForm),
     ]
+    flow_class = RegistrationFlow
     template_name = "registration/wizard_step.html"
     identify_template = "registration/steps/identify.html"
     start_url_name = "registration:register"
@@ -76,34 +76,25 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):  #
         "Tu sesión de registro expiró o cambió. Continúa desde este paso."
     )
 
-    # --- storage helpers ----------------------------------------------------------------
-    def _extra(self, key: str, default: Any = None) -> Any:
-        return self.storage.extra_data.get(key, default)
-
-    def _set_extra(self, **values: Any) -> None:
-        self.storage.extra_data = {**self.storage.extra_data, **values}
+    if TYPE_CHECKING:
+        flow: RegistrationFlow
 
     def _load_person(self, pk: int) -> Person | None:
         return self.read_once(Person.objects.all(), pk)
 
     def _person(self) -> Person | None:
-        identity = self._extra(IDENTITY)
-        return self._load_person(identity["person"]) if identity else None
-
-    def _pair(self) -> dict[str, Any] | None:
-        identity, email = self._extra(IDENTITY), self._extra(EMAIL)
-        return {"person": identity["person"], "email": email} if identity and email else None
+        """The identified person, read again by a POST (once per request)."""
+        identified = self.flow.person
+        return self._load_person(identified.pk) if identified else None
 
     # --- step integrity -------------------------------------------------------------------
     def refuses_step(self, posted: str | None) -> bool:
         # Nothing past identification before a person was identified.
         steps = list(self.get_form_list())
-        return super().refuses_step(posted) or (
-            posted != steps[0] and self._extra(IDENTITY) is None
-        )
+        return super().refuses_step(posted) or (posted != steps[0] and self.flow.person is None)
 
     def restart_step(self) -> str:
-        return super().restart_step() if self._extra(IDENTITY) else self.steps.first
+        return super().restart_step() if self.flow.person else self.steps.first
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         refused = self.guard_post()
@@ -118,13 +109,23 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):  #
 
     # --- forms --------------------------------------------------------------------------
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        flow, posted = self.flow, self.request.method == "POST"
         if step == "identify":
+            person = flow.person
             return {
                 "client_ip": ratelimit.client_ip(self.request),
-                "verified": self._extra(IDENTITY),
+                "verified": {
+                    "fp": person.typed,
+                    "person": person.pk,
+                    "invitation": person.invitation,
+                }
+                if person
+                else None,
                 "load_person": self._load_person,
             }
         if step == "products":
+            if not posted:
+                return {"shown": flow.person}
             session = self.request.session
             if not session.session_key:
                 session.save()  # "taken" answers count per session: it needs a key now
@@ -134,84 +135,87 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):  #
                 "client_ip": ratelimit.client_ip(self.request),
             }
         if step == "code":
-            pair = self._pair()
             return {
-                "person": self._person(),
-                "email": self._extra(EMAIL, ""),
-                "verified": pair is not None and self._extra(VERIFIED) == pair,
+                "person": self._person() if posted else None,
+                "email": flow.email,
+                "verified": flow.is_confirmed(),
             }
         return {}
 
-    def _identified(self, form: Form) -> tuple[Person, RegistrationKey | None]:
-        """The person (and invitation) that a valid identification form found."""
-        identify = cast("forms.IdentifyForm | forms.IdentifyKeyForm", form)
-        return cast(Person, identify.person), identify.invitation
+    def typed_digest(self, form: Form) -> str:
+        """The digest of the identification as typed (what `IdentifyOnceForm` compares)."""
+        return fingerprint(form.cleaned_data)
 
     def process_step(self, form: Form) -> QueryDict:
-        step = self.steps.current
+        step, flow = self.steps.current, self.flow
         if step == "identify":
-            person, invitation = self._identified(form)
-            identity = {
-                "fp": fingerprint(form.cleaned_data),
-                "person": person.pk,
-                "invitation": invitation.pk if invitation else None,
-            }
-            if identity != self._extra(IDENTITY):
-                self.storage.extra_data = {IDENTITY: identity}
+            identify = cast("forms.IdentifyForm | forms.IdentifyKeyForm", form)
+            person = cast(Person, identify.person)
+            emails = services.emails_on_file(person)
+            flow.identify_person(
+                IdentifiedPerson.of(
+                    person,
+                    self.typed_digest(form),
+                    identify.invitation.pk if identify.invitation else None,
+                    emails_on_file=services.masked_emails(emails),
+                    new_email_allowed=services.new_email_allowed(person),
+                )
+            )
             self.remember_read(person)  # the next step needs it too
         elif step == "products":
-            cleaned = form.cleaned_data
-            self._set_extra(**{EMAIL: cleaned["email"], EMAIL_SHOWN: cleaned["email_shown"]})
+            flow.choose_email(form.cleaned_data["email"], form.cleaned_data["email_shown"])
+            if flow.needs_code():
+                self._send_code()
         elif step == "code":
-            self._set_extra(**{VERIFIED: self._pair()})
+            flow.confirm_code()
+        self.keep_flow()
         data: QueryDict = super().process_step(form)
         return data
 
     # --- the code that verifies the email ----------------------------------------------
     def _send_code(self, *, force: bool = False) -> None:
         """Send a code for the chosen email unless one was already sent for it."""
-        pair, person = self._pair(), self._person()
-        if pair is None or person is None:
+        flow, person = self.flow, self._person()
+        if not flow.email or person is None or (not force and not flow.needs_code()):
             return
-        if not force and self._extra(CODE_SENT) == pair:
-            return
+        now = time.time()
         try:
-            services.send_registration_code(
+            code_id = services.send_registration_code(
                 person,
-                pair["email"],
+                flow.email,
                 session_key=self.request.session.session_key or "",
                 ip=ratelimit.client_ip(self.request),
             )
         except codes.SendRefused as refused:
+            flow.code_refused(now, refused.wait_seconds)
             messages.warning(self.request, texts.code_wait(refused.wait_seconds))
-            return
-        self._set_extra(**{CODE_SENT: pair})
-        messages.info(self.request, str(texts.CODE_SENT) % {"email": self._email_shown()})
+        else:
+            flow.code_sent(code_id, now, codes.RESEND_COOLDOWN.total_seconds())
+            messages.info(self.request, str(texts.CODE_SENT) % {"email": self._email_shown()})
+        self.keep_flow()
 
     def _email_shown(self) -> str:
-        return str(self._extra(EMAIL_SHOWN) or mask_email(self._extra(EMAIL, "")))
-
-    def render(self, form: Form | None = None, **kwargs: Any) -> HttpResponse:
-        if self.steps.current == "code" and self._extra(VERIFIED) != self._pair():
-            self._send_code()
-        return super().render(form or self.get_form(), **kwargs)
+        return self.flow.email_shown or mask_email(self.flow.email)
 
     def step_template(self, step: str) -> str:
         return self.identify_template if step == "identify" else super().step_template(step)
 
     def get_context_data(self, form: Form, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(form=form, **kwargs)
-        current = self.steps.current
+        current, flow = self.steps.current, self.flow
         if current == "products":
-            person = self._person()
-            context["policies"] = person.policies.all() if person else []
+            policies = flow.person.policies if flow.person else ()
+            context["policies"] = [
+                {"numero_poliza": number, "producto": product, "estatus": status}
+                for number, product, status in policies
+            ]
         if current == "code":
-            email = self._extra(EMAIL, "")
-            context["email"] = self._email_shown() if email else ""
-            context["wait_seconds"] = services.seconds_until_next_code(email) if email else 0
-            person = self._person()
+            context["email"] = self._email_shown() if flow.email else ""
+            context["wait_seconds"] = flow.seconds_until_resend(time.time())
             context["undeliverable"] = bool(
-                email and person and services.registration_code_undeliverable(person, email)
+                flow.code_id
+                and flow.code_to == flow.email
+                and codes.refused_by_mail_server(flow.code_id)
             )
         return context
 
@@ -219,22 +223,22 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):  #
     def done(
         self, form_list: list[Form], form_dict: dict[str, Form], **kwargs: Any
     ) -> HttpResponse:
-        person, invitation = self._identified(form_dict["identify"])
-        email = form_dict["products"].cleaned_data["email"]
-        pair = {"person": person.pk, "email": email}
-        if (
-            self._extra(VERIFIED) != pair
-            or self._extra(IDENTITY, {}).get("person") != pair["person"]
+        identify = cast("forms.IdentifyForm | forms.IdentifyKeyForm", form_dict["identify"])
+        person, invitation = cast(Person, identify.person), identify.invitation
+        products = form_dict["products"].cleaned_data
+        flow = self.flow
+        if not flow.is_confirmed(products["email"]) or (
+            flow.person is None or flow.person.pk != person.pk
         ):
             # The email changed in another tab after the code was checked: a new code.
             self.storage.current_step = "code"
-            shown = form_dict["products"].cleaned_data["email_shown"]
-            self._set_extra(**{EMAIL: email, EMAIL_SHOWN: shown})
-            return self.render(self.get_form(step="code"))
+            flow.choose_email(products["email"], products["email_shown"])
+            self._send_code()
+            return redirect(self.get_step_url("code"))
         try:
             user = services.register_client(
                 person.pk,
-                email,
+                products["email"],
                 base_url=email_base_url(self.request),
                 invitation_id=invitation.pk if invitation else None,
             )
@@ -245,10 +249,10 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):  #
                 form.add_error(None, texts.EMAIL_TAKEN)
             return self.render(form)
         except services.AlreadyRegistered:
-            self.storage.reset()
+            self.restart_flow()
             messages.error(self.request, forms.already_registered_message())
             return redirect(self.start_url_name)
-        self.storage.reset()
+        self.restart_flow()
         self.request.session[REGISTERED] = user.email
         return redirect("registration:registered")
 
@@ -267,16 +271,17 @@ class KeyRegistrationWizard(ClientRegistrationWizard):
     url_name = "registration:register_key_step"
     key_placeholder = "********"
 
+    def typed_digest(self, form: Form) -> str:
+        # The key is a secret: the stored step data holds a placeholder in its place (below),
+        # so the digest the re-validation compares is of the data with the placeholder.
+        return fingerprint({**form.cleaned_data, "clave_registro": self.key_placeholder})
+
     def process_step(self, form: Form) -> QueryDict:
         data = super().process_step(form)
         if self.steps.current == "identify":
-            # formtools keeps the posted step in the session: a placeholder there, not the key,
-            # a secret. The identity was checked once; its fingerprint now matches the placeholder.
+            # formtools keeps the posted step in the session: a placeholder there, not the key.
             data = data.copy()
             data[f"{self.get_form_prefix()}-clave_registro"] = self.key_placeholder
-            identity = self._extra(IDENTITY)
-            cleaned = {**form.cleaned_data, "clave_registro": self.key_placeholder}
-            self._set_extra(**{IDENTITY: {**identity, "fp": fingerprint(cleaned)}})
         return data
 
 

@@ -327,25 +327,25 @@ class RequestWizard(WizardDriver):
     prefix = AGENT_WIZARD_PREFIX
     steps = ("identify", "channels", "role", "submit")
 
-    def identify(self, agent, **overrides):
+    def identify(self, agent, *, follow: bool = True, **overrides):
         data = {
             "clave_agente": agent.clave_agente,
             "clave_promotoria": agent.promotoria.clave,
             "rfc": agent.rfc,
             **overrides,
         }
-        return self.post("identify", data)
+        return self.post("identify", data, follow=follow)
 
-    def choose_channels(self, agent, names=None):
+    def choose_channels(self, agent, names=None, *, follow: bool = True):
         channels = agent.channels.all()
         if names is not None:
             channels = channels.filter(name__in=names)
-        return self.post("channels", {"channels": [str(c.pk) for c in channels]})
+        return self.post("channels", {"channels": [str(c.pk) for c in channels]}, follow=follow)
 
-    def choose_role(self, code="AGENTE"):
+    def choose_role(self, code="AGENTE", *, follow: bool = True):
         from agents.models import Role
 
-        return self.post("role", {"role": str(Role.objects.get(code=code).pk)})
+        return self.post("role", {"role": str(Role.objects.get(code=code).pk)}, follow=follow)
 
     @staticmethod
     def captcha_answer(response) -> tuple[str, str]:
@@ -393,7 +393,7 @@ class ClientWizard(WizardDriver):
             "key_registration_wizard" if url == KEY_WIZARD_URL else "client_registration_wizard"
         )
 
-    def identify(self, person, **overrides):
+    def identify(self, person, *, follow: bool = True, **overrides):
         self.person = person
         data = {
             "numero_poliza": person.policies.first().numero_poliza,
@@ -402,7 +402,7 @@ class ClientWizard(WizardDriver):
             "fecha_nacimiento": birth_date_as_typed(person.fecha_nacimiento),
             **overrides,
         }
-        return self.post("identify", data)
+        return self.post("identify", data, follow=follow)
 
     def identify_with_key(self, key, numero_poliza):
         from registration.models import Person
@@ -418,14 +418,14 @@ class ClientWizard(WizardDriver):
         on_file = emails_on_file(self.person) if self.person is not None else []
         return str(on_file.index(email.lower())) if email.lower() in on_file else email
 
-    def choose_email(self, email=None, new=None, again=None):
+    def choose_email(self, email=None, new=None, again=None, *, follow: bool = True):
         data = {}
         if email:
             data["email_choice"] = self.email_position(email)
         if new is not None:
             data["new_email"] = new
             data["new_email_confirmation"] = new if again is None else again
-        return self.post("products", data)
+        return self.post("products", data, follow=follow)
 
     def enter_code(self, code):
         return self.post("code", {"code": code})

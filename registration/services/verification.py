@@ -9,10 +9,10 @@ from registration.models import Person
 CODE_PURPOSE = "client-registration"
 
 
-def send_registration_code(person: Person, email: str, *, session_key: str, ip: str) -> None:
-    """Email a 6-digit code for `email`; raises codes.SendRefused during the cooldown or
-    past the "code_mail" limits of the session, the person or the IP."""
-    codes.send_code(
+def send_registration_code(person: Person, email: str, *, session_key: str, ip: str) -> int:
+    """Email a 6-digit code for `email` and return its row's id; raises codes.SendRefused
+    during the cooldown or past the "code_mail" limits of the session, the person or the IP."""
+    return codes.send_code(
         CODE_PURPOSE,
         f"person:{person.pk}",
         email,
@@ -20,7 +20,7 @@ def send_registration_code(person: Person, email: str, *, session_key: str, ip: 
         {"full_name": person.full_name},
         session_key=session_key,
         ip=ip,
-    )
+    ).pk
 
 
 def check_registration_code(person: Person, email: str, code: str) -> codes.Check:

@@ -67,3 +67,26 @@ def test_two_wizards_finishing_at_once_with_one_email(make_person):
     outcomes = run_together([finish(w, c) for w, c in wizards])
     assert outcomes == ["created", "taken"]
     assert User.objects.filter(username="mismo@ejemplo.test").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_second_of_two_wizards_finishing_one_after_the_other_is_told_why(make_person):
+    """The first account takes the address; the second person's code POST then fails
+    formtools' final re-check of the email step, and the page it is sent back to says why
+    with the address kept (the GET after a failed re-check shows that step's errors)."""
+    wizards = []
+    for _ in range(2):
+        person = make_person(emails=[])
+        wizard = ClientWizard(Client())
+        wizard.identify(person)
+        wizard.choose_email(new="mismo@ejemplo.test")
+        wizards.append((wizard, last_code("mismo@ejemplo.test")))
+        OneTimeCode.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    (first, first_code), (second, second_code) = wizards
+    assert first.enter_code(first_code).redirect_chain == [("/clientes/registro/listo/", 302)]
+    response = second.enter_code(second_code)
+    assert "ya está registrado en otra cuenta" in response.text
+    assert 'value="mismo@ejemplo.test"' in response.text
+    assert User.objects.filter(username="mismo@ejemplo.test").count() == 1
+    # Shown once: a reload of that step is the plain step again.
+    assert "ya está registrado en otra cuenta" not in second.open("products").text
