@@ -1,6 +1,5 @@
 """Agent home (001 §4): contact first, Bienvenido, Alertas, Novedades, Búsqueda de Agentes."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents.models import Agent, Announcement
+from tests.helpers import AGENT_PASSWORD, last_code
 
 HOME = "/agentes/inicio/"
 CONFIRM = "/agentes/datos-de-contacto/"
@@ -23,10 +23,6 @@ def signed_in(client, make_agent_user):
         return user
 
     return sign_in
-
-
-def last_code() -> str:
-    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
 
 
 @pytest.mark.django_db
@@ -79,7 +75,7 @@ def test_new_email_at_first_entry_is_confirmed_by_code_sent_to_it(
         # A new email asks for the current password (make_agent_user's), as the change page does.
         response = client.post(
             CONFIRM,
-            {"email": "Nuevo@Ejemplo.test", "phone": "5511112222", "password": "Clave-Segura-2024"},
+            {"email": "Nuevo@Ejemplo.test", "phone": "5511112222", "password": AGENT_PASSWORD},
         )
     assert response.url == reverse("agents:email_confirm")
     assert mail.outbox[-1].to == ["nuevo@ejemplo.test"]

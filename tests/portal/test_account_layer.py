@@ -12,9 +12,9 @@ from django.test import Client
 from portal import ratelimit
 from portal.accounts import configs
 from portal.models import OneTimeCode, User
-from tests.helpers import ROOT
+from tests.helpers import AGENT_PASSWORD as PASSWORD
+from tests.helpers import ROOT, last_code
 
-PASSWORD = "Clave-Segura-2024"
 PORTALS = {
     # portal: (URL prefix, the home page, where email changes return)
     "agents": ("/agentes/", "/agentes/inicio/", "/agentes/usuario/"),
@@ -39,10 +39,6 @@ def start_email_change(client, portal: str, email: str, capture):
     data = {"email": email, "email_confirmation": email, "password": PASSWORD}
     with capture(execute=True):
         return client.post(f"{prefix}correo/cambiar/", data, follow=True)
-
-
-def last_code() -> str:
-    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
 
 
 @pytest.mark.django_db

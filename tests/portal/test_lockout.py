@@ -15,11 +15,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from portal import ratelimit
+from tests.helpers import AGENT_PASSWORD as PASSWORD
 
 AGENTS = "/agentes/ingresar/"
 CLIENTS = "/clientes/ingresar/"
 ADMIN = "/admin/login/"
-PASSWORD = "Clave-Segura-2024"
 LOCKED = "bloqueado temporalmente"
 OFFICE = {"REMOTE_ADDR": "10.20.0.1"}  # a promotoría's one public address
 LOGIN_IP_LIMIT = 15
