@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -107,21 +107,33 @@ def reset() -> None:
     _breakers.clear()
 
 
+_UNANSWERED = object()
+
+
+def with_redis_cache(operation: Callable[[BaseCache], T], otherwise: Any = None) -> T | Any:
+    """`operation` on the cache's Redis; `otherwise` when the cache is not Redis (the embedded
+    mode) or Redis does not answer now (the breaker is open, or this call trips it)."""
+    breaker = cache_breaker()
+    if breaker is None or not breaker.available():
+        return otherwise
+    try:
+        result = operation(caches["default"])
+    except UNAVAILABLE as exc:
+        breaker.trip(exc)
+        return otherwise
+    breaker.close()
+    return result
+
+
 def with_shared_cache(operation: Callable[[BaseCache], T]) -> T:
     """`operation` on the shared cache: Redis, or the database's cache while Redis does not
     answer. Every cache user goes through here, so reads and writes use the same store."""
-    breaker = cache_breaker()
-    if breaker is None:
+    if cache_breaker() is None:
         return operation(caches["default"])
-    if breaker.available():
-        try:
-            result = operation(caches["default"])
-        except UNAVAILABLE as exc:
-            breaker.trip(exc)
-        else:
-            breaker.close()
-            return result
-    return operation(caches["fallback"])
+    result = with_redis_cache(operation, otherwise=_UNANSWERED)
+    if result is _UNANSWERED:
+        return operation(caches["fallback"])
+    return cast(T, result)
 
 
 def check_cache() -> str:

@@ -34,7 +34,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from formtools.wizard.storage.session import SessionStorage
@@ -46,22 +45,6 @@ COPY_PREFIX = "alta.session."
 
 def _copy_key(session_key: str) -> str:
     return COPY_PREFIX + hashlib.sha256(session_key.encode()).hexdigest()
-
-
-def _with_redis(operation: Callable[[Any], Any]) -> Any:
-    """`operation` on the cache's Redis, or None when there is no Redis cache (the embedded
-    mode: copying a row into the database's own cache would save nothing) or it does not
-    answer now."""
-    breaker = redis_health.cache_breaker()
-    if breaker is None or not breaker.available():
-        return None
-    try:
-        result = operation(caches["default"])
-    except redis_health.UNAVAILABLE as exc:
-        breaker.trip(exc)
-        return None
-    breaker.close()
-    return result
 
 
 class SessionStore(DatabaseSessionStore):
@@ -77,7 +60,7 @@ class SessionStore(DatabaseSessionStore):
     def load(self) -> dict[str, Any]:
         if self.read_copy and self.session_key:
             key = self.session_key
-            copy = _with_redis(lambda cache: cache.get(_copy_key(key)))
+            copy = redis_health.with_redis_cache(lambda cache: cache.get(_copy_key(key)))
             fresh = isinstance(copy, dict) and isinstance(copy.get("data"), bytes)
             if fresh and copy["expires"] > timezone.now():
                 self.expire_date = copy["expires"]
@@ -125,7 +108,7 @@ class SessionStore(DatabaseSessionStore):
     @staticmethod
     def _drop_copy(session_key: str | None) -> None:
         if session_key:
-            _with_redis(lambda cache: cache.delete(_copy_key(session_key)))
+            redis_health.with_redis_cache(lambda cache: cache.delete(_copy_key(session_key)))
 
     def _copy(self, session_key: str, data: dict[str, Any]) -> None:
         """Copy the session to Redis, or drop the copy when it must not have one."""
@@ -136,7 +119,9 @@ class SessionStore(DatabaseSessionStore):
         timeout = int((expires - timezone.now()).total_seconds())
         if timeout > 0:
             copy = {"data": self.serializer().dumps(data), "expires": expires}
-            _with_redis(lambda cache: cache.set(_copy_key(session_key), copy, timeout))
+            redis_health.with_redis_cache(
+                lambda cache: cache.set(_copy_key(session_key), copy, timeout)
+            )
 
 
 class RenewIdleSessionMiddleware:

@@ -14,7 +14,7 @@ import redis
 from django.conf import settings
 from django.test import Client
 
-from portal import sessions
+from portal import redis_health, sessions
 from tests.helpers import (
     AGENT_PASSWORD,
     KEY_WIZARD_URL,
@@ -135,7 +135,7 @@ def test_a_post_reads_the_row_not_the_copy(client, make_agent):
     store = sessions.SessionStore(key)
     data = store.load()
     stale = {name: value for name, value in data.items() if not name.startswith("wizard_")}
-    sessions._with_redis(
+    redis_health.with_redis_cache(
         lambda cache: cache.set(
             sessions._copy_key(key),
             {"data": store.serializer().dumps(stale), "expires": store.get_expiry_date()},
