@@ -15,10 +15,11 @@ secret: the keys typed are kept only as a digest (`typed`), the captcha's answer
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from portal.wizards import SessionFlow
 
 if TYPE_CHECKING:
     from .models import Agent, Role
@@ -62,7 +63,7 @@ class IdentifiedAgent:
 
 
 @dataclass
-class AccessRequestFlow:
+class AccessRequestFlow(SessionFlow):
     """Where one browser's access request stands (one per session, like the wizard's data)."""
 
     agent: IdentifiedAgent | None = None
@@ -72,7 +73,6 @@ class AccessRequestFlow:
     captcha: str = ""  # the challenge "Envío de solicitud" shows (simple-captcha's hashkey)
     captcha_expires: float = 0.0  # its end, as a Unix time
     captcha_passed: bool = False
-    changed: bool = field(default=False, compare=False, repr=False)
 
     # --- the manual's steps ---------------------------------------------------------------
     def identify_agent(self, agent: Agent, typed: str, roles: Iterable[Role]) -> None:
@@ -137,36 +137,24 @@ class AccessRequestFlow:
             self.changed = True
 
     # --- held in the session ----------------------------------------------------------------
-    def as_session(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        del data["changed"]
-        return data
-
     @classmethod
-    def from_session(cls, data: Mapping[str, Any] | None) -> AccessRequestFlow:
-        """The flow a session holds; a new one for nothing, or for what an older release
-        stored in another shape (the request starts again at step 1)."""
-        if not data:
-            return cls()
-        try:
-            agent = data.get("agent")
-            return cls(
-                agent=IdentifiedAgent(
-                    pk=int(agent["pk"]),
-                    typed=str(agent["typed"]),
-                    general_data=dict(agent["general_data"]),
-                    is_company=bool(agent["is_company"]),
-                    channels=tuple((int(pk), str(name)) for pk, name in agent["channels"]),
-                    email=str(agent["email"]),
-                )
-                if agent
-                else None,
-                roles=tuple((int(pk), str(name)) for pk, name in data.get("roles", ())),
-                channels=tuple(int(pk) for pk in data.get("channels", ())),
-                role=int(data["role"]) if data.get("role") is not None else None,
-                captcha=str(data.get("captcha", "")),
-                captcha_expires=float(data.get("captcha_expires", 0.0)),
-                captcha_passed=bool(data.get("captcha_passed", False)),
+    def read(cls, data: Mapping[str, Any]) -> AccessRequestFlow:
+        agent = data.get("agent")
+        return cls(
+            agent=IdentifiedAgent(
+                pk=int(agent["pk"]),
+                typed=str(agent["typed"]),
+                general_data=dict(agent["general_data"]),
+                is_company=bool(agent["is_company"]),
+                channels=tuple((int(pk), str(name)) for pk, name in agent["channels"]),
+                email=str(agent["email"]),
             )
-        except (KeyError, TypeError, ValueError):
-            return cls()
+            if agent
+            else None,
+            roles=tuple((int(pk), str(name)) for pk, name in data.get("roles", ())),
+            channels=tuple(int(pk) for pk in data.get("channels", ())),
+            role=int(data["role"]) if data.get("role") is not None else None,
+            captcha=str(data.get("captcha", "")),
+            captcha_expires=float(data.get("captcha_expires", 0.0)),
+            captcha_passed=bool(data.get("captcha_passed", False)),
+        )

@@ -158,10 +158,10 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
     def _show_captcha(self, form: Form) -> None:
         """The challenge "Envío de solicitud" shows: on a GET the flow's (made by the role
         step's POST), unless it died; after a POST (a wrong answer burnt it) a new one."""
-        flow = self.flow
+        flow, hashkey = self.flow, ""
         if self.request.method == "GET":
             flow.forget_captcha()  # arriving again: a right answer earlier does not count now
-        hashkey = flow.captcha_to_show(time.time()) if self.request.method == "GET" else ""
+            hashkey = flow.captcha_to_show(time.time())
         if not hashkey:
             hashkey, expires = new_challenge()
             flow.show_captcha(hashkey, expires)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -112,12 +114,33 @@ class IdentifyOnceForm(Form):
         return data
 
 
-class Flow(Protocol):
-    """A wizard's typed state (agents.flow, registration.flow), kept in the wizard's storage."""
+@dataclass
+class SessionFlow:
+    """A wizard's typed state (agents.flow, registration.flow), kept in the wizard's storage
+    as plain JSON. `changed` says it must be stored again (`PortalWizardMixin.keep_flow`);
+    subclasses `read` what `as_session` wrote."""
 
-    changed: bool
+    changed: bool = field(default=False, compare=False, repr=False, kw_only=True)
 
-    def as_session(self) -> dict[str, Any]: ...
+    def as_session(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        del data["changed"]
+        return data
+
+    @classmethod
+    def from_session(cls, data: Mapping[str, Any] | None) -> Self:
+        """The flow a session holds; a new one for nothing, or for what an older release
+        stored in another shape (the wizard starts again at step 1)."""
+        if not data:
+            return cls()
+        try:
+            return cls.read(data)
+        except (KeyError, TypeError, ValueError):
+            return cls()
+
+    @classmethod
+    def read(cls, data: Mapping[str, Any]) -> Self:
+        raise NotImplementedError
 
 
 FLOW = "flow"  # the flow's key in the wizard's storage (formtools' `extra_data`)
@@ -162,7 +185,7 @@ class PortalWizardMixin:
     final_step = ""
     continue_label: StrOrPromise = ""
     expired_message: StrOrPromise = ""
-    flow_class: Any = None  # has `from_session(data) -> Flow`
+    flow_class: type[SessionFlow] = SessionFlow
 
     if TYPE_CHECKING:  # what formtools' NamedUrlSessionWizardView (untyped) gives the mixin
         request: HttpRequest

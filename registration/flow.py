@@ -15,10 +15,11 @@ The flow lives in the session as plain JSON (`as_session` / `from_session`): no 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from portal.wizards import SessionFlow
 
 if TYPE_CHECKING:
     from .models import Person
@@ -59,7 +60,7 @@ class IdentifiedPerson:
 
 
 @dataclass
-class RegistrationFlow:
+class RegistrationFlow(SessionFlow):
     """Where one browser's registration stands (one per wizard and session)."""
 
     person: IdentifiedPerson | None = None
@@ -69,7 +70,6 @@ class RegistrationFlow:
     code_id: int | None = None  # that code's row (its delivery is looked up by it)
     resend_at: float = 0.0  # when "Reenviar código" may send again, as a Unix time
     confirmed: str = ""  # the address whose code was right
-    changed: bool = field(default=False, compare=False, repr=False)
 
     # --- the guide's steps ------------------------------------------------------------------
     def identify_person(self, person: IdentifiedPerson) -> None:
@@ -120,39 +120,27 @@ class RegistrationFlow:
         return bool(email) and self.confirmed == email
 
     # --- held in the session ----------------------------------------------------------------
-    def as_session(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        del data["changed"]
-        return data
-
     @classmethod
-    def from_session(cls, data: Mapping[str, Any] | None) -> RegistrationFlow:
-        """The flow a session holds; a new one for nothing, or for what an older release
-        stored in another shape (the registration starts again at step 1)."""
-        if not data:
-            return cls()
-        try:
-            person = data.get("person")
-            return cls(
-                person=IdentifiedPerson(
-                    pk=int(person["pk"]),
-                    typed=str(person["typed"]),
-                    invitation=int(person["invitation"]) if person["invitation"] else None,
-                    policies=tuple(
-                        (str(number), str(product), str(status))
-                        for number, product, status in person["policies"]
-                    ),
-                    emails_on_file=tuple(str(e) for e in person["emails_on_file"]),
-                    new_email_allowed=bool(person["new_email_allowed"]),
-                )
-                if person
-                else None,
-                email=str(data.get("email", "")),
-                email_shown=str(data.get("email_shown", "")),
-                code_to=str(data.get("code_to", "")),
-                code_id=int(data["code_id"]) if data.get("code_id") else None,
-                resend_at=float(data.get("resend_at", 0.0)),
-                confirmed=str(data.get("confirmed", "")),
+    def read(cls, data: Mapping[str, Any]) -> RegistrationFlow:
+        person = data.get("person")
+        return cls(
+            person=IdentifiedPerson(
+                pk=int(person["pk"]),
+                typed=str(person["typed"]),
+                invitation=int(person["invitation"]) if person["invitation"] else None,
+                policies=tuple(
+                    (str(number), str(product), str(status))
+                    for number, product, status in person["policies"]
+                ),
+                emails_on_file=tuple(str(e) for e in person["emails_on_file"]),
+                new_email_allowed=bool(person["new_email_allowed"]),
             )
-        except (KeyError, TypeError, ValueError):
-            return cls()
+            if person
+            else None,
+            email=str(data.get("email", "")),
+            email_shown=str(data.get("email_shown", "")),
+            code_to=str(data.get("code_to", "")),
+            code_id=int(data["code_id"]) if data.get("code_id") else None,
+            resend_at=float(data.get("resend_at", 0.0)),
+            confirmed=str(data.get("confirmed", "")),
+        )

@@ -164,8 +164,7 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):  #
             self.remember_read(person)  # the next step needs it too
         elif step == "products":
             flow.choose_email(form.cleaned_data["email"], form.cleaned_data["email_shown"])
-            if flow.needs_code():
-                self._send_code()
+            self._send_code()  # unless one was sent for this address already
         elif step == "code":
             flow.confirm_code()
         self.keep_flow()
