@@ -5,10 +5,14 @@ loopback (tests/helpers.py SmtpSink), a real `celery -A portal worker` (the depl
 command: prefork, one process per CPU) and gunicorn as bench/web_capacity.py starts it:
 
 - worker: `count` emails written to the outbox (notifications.services.queue_email, which
-  queues each row's delivery on commit) in one transaction, timed from its commit until the
-  sink holds them all: the worker's drain, not the writes, which are the web's work and
-  would otherwise take the worker's CPU for their first second (timed apart, as
+  queues the rows' delivery on commit, one task per OUTBOX_BATCH_SIZE rows) in one
+  transaction, as an admin action or a backlog does, timed from its commit until the sink
+  holds them all: the worker's drain, not the writes, which are the web's work and would
+  otherwise take the worker's CPU for their first second (timed apart, as
   worker_enqueue_s);
+- worker, one row per transaction (`worker_each_*`): the same count written one row per
+  transaction, as requests write them (one task per row, each taking the rows ready after
+  it), timed from the first write until the sink holds them all, the writes included;
 - plain loop: `django.core.mail.send_mail` `count` times in one process to the same sink,
   the same rendered message, one SMTP connection each as the worker opens;
 - a request that causes an email ("¿Olvidaste tu contraseña?" of the agents' portal, POSTed
@@ -125,6 +129,7 @@ def measure(
         _wait_for(sink, f"-warm-{tag}@", 4, timeout=60)
         figures: dict[str, float] = {"emails": count, "worker_processes": os.cpu_count() or 1}
         figures.update(_worker_rate(sink, env, count, tag))
+        figures.update(_worker_each_rate(sink, env, count, tag))
         figures.update(_plain_rate(sink, env, count, tag))
         figures["worker_to_plain_ratio"] = (
             figures["worker_emails_per_s"] / figures["plain_emails_per_s"]
@@ -158,6 +163,16 @@ def _worker_rate(sink: SmtpSink, env: dict[str, str], count: int, tag: str) -> d
         "worker_emails_per_s": count / elapsed,
         "worker_enqueue_s": written["elapsed"],
     }
+
+
+def _worker_each_rate(
+    sink: SmtpSink, env: dict[str, str], count: int, tag: str
+) -> dict[str, float]:
+    """`count` rows written by a child process one per transaction, each queued as it
+    commits, timed from the first write until the sink holds them all."""
+    written = _child(env, "enqueue-each", count, f"e-{tag}")
+    last = _wait_for(sink, f"-e-{tag}@", count, timeout=60)
+    return {"worker_each_emails_per_s": count / (last - written["started"])}
 
 
 def _plain_rate(sink: SmtpSink, env: dict[str, str], count: int, tag: str) -> dict[str, float]:
@@ -290,6 +305,12 @@ def child_main(action: str, count: int, tag: str) -> None:
                 queue_email(f"{n}-{tag}@ejemplo.test", TEMPLATE, CONTEXT)
             started = time.time()
         print(RESULT + json.dumps({"started": started, "elapsed": started - began}))
+        return
+    elif action == "enqueue-each":
+        began = time.time()
+        for n in range(count):  # autocommit: each row its own transaction, queued at once
+            queue_email(f"{n}-{tag}@ejemplo.test", TEMPLATE, CONTEXT)
+        print(RESULT + json.dumps({"started": began, "elapsed": time.time() - began}))
         return
     elif action == "plain":
         # The worker's message: the same templates and context, text and HTML parts.

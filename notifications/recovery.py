@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from .models import FAILED_SPELLINGS, SENT_SPELLINGS, OutboxEmail
-from .services import enqueue
+from .services import enqueue_rows
 
 
 def requeue_emails(*, ids: Iterable[int]) -> int:
@@ -26,11 +26,6 @@ def requeue_emails(*, ids: Iterable[int]) -> int:
         OutboxEmail.objects.filter(pk__in=pks).update(
             status=OutboxEmail.Status.PENDING, attempts=0, next_attempt_at=None, refused_code=None
         )
-        transaction.on_commit(lambda: _enqueue_all(pks))
+        # Queued once committed; with the broker down they are due now, for beat's `send_pending`.
+        transaction.on_commit(lambda: enqueue_rows(pks))
     return len(pks)
-
-
-def _enqueue_all(pks: list[int]) -> None:
-    for pk in pks:
-        if not enqueue(pk):  # broker down: the rows are due now, beat's `send_pending` takes them
-            return

@@ -10,12 +10,15 @@ import random
 import smtplib
 import socket
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -64,29 +67,70 @@ def queue_email(
         secret_provider=secret_providers.dotted_path(provider) if provider else "",
         language=language,
     )
-    transaction.on_commit(lambda: enqueue(email.pk))
+    _enqueue_on_commit(email.pk)
     return email
+
+
+class _Deliveries:
+    """The rows one transaction wrote (at one savepoint depth), queued once it commits: one
+    task per OUTBOX_BATCH_SIZE rows, not one per row (an admin action writing a hundred)."""
+
+    def __init__(self, pk: int) -> None:
+        self.pks = [pk]
+        self.called = False  # a test's captured callback runs but stays registered
+
+    def __call__(self) -> None:
+        self.called = True
+        enqueue_rows(self.pks)
+
+
+def _enqueue_on_commit(pk: int) -> None:
+    """Have row `pk` queued when the current transaction commits, with the rows written before
+    it in the same transaction and savepoint: their callback is still registered (Django
+    drops it when that savepoint or the transaction is rolled back, and its rows with it)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        savepoints = set(connection.savepoint_ids)
+        for registered_at, callback, _robust in reversed(connection.run_on_commit):
+            if (
+                isinstance(callback, _Deliveries)
+                and registered_at == savepoints
+                and not callback.called
+            ):
+                callback.pks.append(pk)
+                return
+    transaction.on_commit(_Deliveries(pk))
 
 
 def enqueue(pk: int) -> bool:
     """Queue the delivery of row `pk`; False when the broker is down (the row stays pending
     and beat's `send_pending` picks it up once it is due)."""
+    return enqueue_rows([pk])
+
+
+def enqueue_rows(pks: list[int]) -> bool:
+    """Queue the delivery of rows `pks`: a `deliver` task for the first of each
+    OUTBOX_BATCH_SIZE of them, whose batch takes the rows after it (_claim); False when the
+    broker is down (the rows stay pending and beat's `send_pending` picks them up once they
+    are due, as it does any row a batch did not reach)."""
     from .tasks import deliver
 
     broker = redis_health.broker_breaker()
-    if broker is not None and not broker.available():  # failed moments ago: no new timeout
-        log.info("Outbox email %s stays pending: the broker is unavailable", pk)
-        return False
-    try:
-        deliver.delay(pk)
-    except redis_health.UNAVAILABLE as exc:
-        if broker is not None:
-            broker.trip(exc)
-        log.info("Outbox email %s stays pending: the broker is unavailable", pk)
-        return False
-    except Exception:  # noqa: BLE001 - the row is kept, nothing is lost
-        log.warning("Could not queue outbox email %s; it stays pending", pk, exc_info=True)
-        return False
+    ordered = sorted(pks)
+    for head in ordered[:: settings.OUTBOX_BATCH_SIZE]:
+        if broker is not None and not broker.available():  # failed moments ago: no timeout
+            log.info("Outbox email %s stays pending: the broker is unavailable", head)
+            return False
+        try:
+            deliver.delay(head)
+        except redis_health.UNAVAILABLE as exc:
+            if broker is not None:
+                broker.trip(exc)
+            log.info("Outbox email %s stays pending: the broker is unavailable", head)
+            return False
+        except Exception:  # noqa: BLE001 - the rows are kept, nothing is lost
+            log.warning("Could not queue outbox email %s; it stays pending", head, exc_info=True)
+            return False
     if broker is not None:
         broker.close()
     return True
@@ -125,26 +169,124 @@ def backoff(attempts: int) -> timedelta:
 
 
 def deliver_email(pk: int) -> str:
-    """Make one attempt at sending an outbox row if it is pending and due; returns the
-    outcome: "sent", "pending" (this attempt failed; the row waits for `next_attempt_at`),
-    "failed" (that was the last attempt), or, when nothing was tried, "locked" (another
-    worker holds it), "not_due", "missing", or "sent" or "failed" for a row already done.
+    """Make one attempt at sending an outbox row if it is pending and due, with the rows
+    ready after it (up to OUTBOX_BATCH_SIZE in all) over one SMTP connection; returns row
+    `pk`'s outcome: "sent", "pending" (this attempt failed; the row waits for
+    `next_attempt_at`), "failed" (that was the last attempt), or, when nothing was tried,
+    "locked" (another worker holds it), "not_due" (its attempt is under way, or waits),
+    "missing", or "sent" or "failed" for a row already done.
 
-    At least once, never silently twice: the attempt is committed before the SMTP
-    conversation, so a worker killed after the server's "250" leaves a row that is retried
-    later, carrying the same Message-ID and the same sealed secret.
+    At least once, never silently twice: the attempts are committed before the SMTP
+    conversation, and each row is marked sent as soon as the server accepts it, so a worker
+    killed after the server's "250" leaves one row that is retried later, carrying the same
+    Message-ID and the same sealed secret.
     """
+    settled = _settled(pk)
+    if settled is not None:  # most tasks of a burst: an earlier task's batch took the row
+        return settled
     claimed = _claim(pk)
     if isinstance(claimed, str):
         return claimed
-    email, extra = claimed
+    return _send_batch(claimed)[pk]
+
+
+def _settled(pk: int) -> str | None:
+    """Row `pk`'s outcome when it is not to be tried now, read without a lock or a
+    transaction (one query); None when it is pending and due."""
+    try:
+        status, next_attempt_at = OutboxEmail.objects.values_list("status", "next_attempt_at").get(
+            pk=pk
+        )
+    except OutboxEmail.DoesNotExist:
+        return "missing"
+    if status not in PENDING_SPELLINGS:
+        return OUTCOMES[OutboxEmail(status=status).current_status]
+    if next_attempt_at is not None and next_attempt_at > timezone.now():
+        return "not_due"
+    return None
+
+
+Claimed = list[tuple[OutboxEmail, dict[str, Any]]]
+
+# The errors after which smtplib has reset the conversation (RSET) and the connection serves
+# the next row: the server refused this sender, address or message, not the connection.
+REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException)
+
+
+def _send_batch(claimed: Claimed) -> dict[int, str]:
+    """Send the claimed rows in order over one SMTP connection; returns their outcomes.
+
+    The batch is one attempt's window (OUTBOX_ATTEMPT_SECONDS, within the rows' lease): the
+    conversation is cut at its end, and a row after the first is started only in its first
+    half, so a server that answers each step within EMAIL_TIMEOUT is never cut (a message
+    over an open connection is 5 steps; half the window is 7). The rows not started, because
+    time ran short or the connection broke, are released: their attempt is given back and
+    they are due at once, for beat's next `send_pending`.
+    """
+    window = settings.OUTBOX_ATTEMPT_SECONDS
+    started = time.monotonic()
+    connection = get_connection()
+    cut = _Cut(connection, window)
+    outcomes: dict[int, str] = {}
+    try:
+        for index, (email, extra) in enumerate(claimed):
+            late = time.monotonic() - started > window / 2
+            if index and (late or not _is_open(connection)):
+                _release(claimed[index:], index)
+                break
+            outcomes[email.pk] = _send_one(connection, email, extra, cut)
+    finally:
+        cut.cancel()
+        _drop(connection, quit=not cut.done.is_set())
+    return outcomes
+
+
+class AttemptCut(TimeoutError):
+    """The SMTP conversation outlasted OUTBOX_ATTEMPT_SECONDS and was cut."""
+
+
+class _Cut:
+    """Closes `connection`'s socket after `seconds`: the backend's timeout bounds each socket
+    operation only, and a server trickling bytes would outlast the lease."""
+
+    def __init__(self, connection: BaseEmailBackend, seconds: float) -> None:
+        self.connection = connection
+        self.seconds = seconds
+        self.done = threading.Event()
+        self.timer = threading.Timer(seconds, self.cut_off)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def cut_off(self) -> None:
+        self.done.set()
+        sock = getattr(getattr(self.connection, "connection", None), "sock", None)
+        if sock is not None:  # wakes the worker's blocked read or write with an error
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+
+
+def _send_one(
+    connection: BaseEmailBackend, email: OutboxEmail, extra: dict[str, Any], cut: _Cut
+) -> str:
+    """One row's attempt over `connection`, which `cut` may close; records and logs it."""
     try:
         message = render_email(email, extra)
-        _send_within(message, settings.OUTBOX_ATTEMPT_SECONDS)
+        message.connection = connection
+        connection.open()  # kept open by the batch: send() closes only what it opened
+        message.send()
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the row, retried
-        return _log_attempt(email, _record_failure(pk, exc))
-    # One statement, atomic on its own: no transaction around it (one round trip less).
-    OutboxEmail.objects.filter(pk=pk).update(
+        error = exc
+        if cut.done.is_set():
+            error = AttemptCut(f"SMTP conversation cut after {cut.seconds:g} s")
+        if not isinstance(error, REFUSALS):  # the conversation broke: not for the next row
+            _drop(connection)
+        return _log_attempt(email, _record_failure(email.pk, error))
+    # One statement, atomic on its own: no transaction around it (one round trip less), and
+    # right after the "250": a worker killed later in the batch resends no earlier row.
+    OutboxEmail.objects.filter(pk=email.pk).update(
         status=OutboxEmail.Status.SENT,
         subject=str(message.subject),
         sent_at=timezone.now(),
@@ -154,35 +296,41 @@ def deliver_email(pk: int) -> str:
     return _log_attempt(email, OUTCOMES[OutboxEmail.Status.SENT])
 
 
-class AttemptCut(TimeoutError):
-    """The SMTP conversation outlasted OUTBOX_ATTEMPT_SECONDS and was cut."""
+def _is_open(connection: BaseEmailBackend) -> bool:
+    """Whether `connection` still serves the next row: always for a backend without a
+    socket (the dev inbox, tests' locmem), and for SMTP while it has one."""
+    if not hasattr(connection, "connection"):
+        return True
+    smtp = connection.connection
+    return smtp is not None and getattr(smtp, "sock", None) is not None
 
 
-def _send_within(message: EmailMultiAlternatives, seconds: float) -> None:
-    """Send `message`, closing its SMTP connection after `seconds`: the backend's timeout
-    bounds each socket operation only, and a server trickling bytes would outlast the lease."""
-    connection = get_connection()
-    message.connection = connection
-    cut = threading.Event()
+def _drop(connection: BaseEmailBackend, *, quit: bool = False) -> None:
+    """Close `connection`: with QUIT when it is healthy (`quit`), else by closing its socket,
+    since a server that stalled or broke the conversation would only stall a QUIT too."""
+    smtp = getattr(connection, "connection", None)
+    if quit and _is_open(connection):
+        with contextlib.suppress(Exception):
+            connection.close()
+        return
+    if smtp is not None:
+        with contextlib.suppress(OSError):
+            smtp.close()
+        connection.connection = None  # type: ignore[attr-defined]
 
-    def cut_off() -> None:
-        cut.set()
-        sock = getattr(getattr(connection, "connection", None), "sock", None)
-        if sock is not None:  # wakes the worker's blocked read or write with an error
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
 
-    timer = threading.Timer(seconds, cut_off)
-    timer.daemon = True
-    timer.start()
-    try:
-        message.send()
-    except Exception as exc:
-        if cut.is_set():
-            raise AttemptCut(f"SMTP conversation cut after {seconds:g} s") from exc
-        raise
-    finally:
-        timer.cancel()
+def _release(rows: Claimed, started: int) -> None:
+    """Give back the attempt of rows the batch did not start, and their lease: they are due
+    now, for beat's next `send_pending`."""
+    pks = [email.pk for email, _extra in rows]
+    OutboxEmail.objects.filter(pk__in=pks, status__in=PENDING_SPELLINGS).update(
+        attempts=F("attempts") - 1, next_attempt_at=timezone.now()
+    )
+    log.info(
+        "Outbox batch stopped after %s rows; %s released for their next attempt",
+        started, len(pks),
+        extra={"outbox_ids": pks},
+    )  # fmt: skip
 
 
 def _log_attempt(email: OutboxEmail, outcome: str) -> str:
@@ -201,10 +349,13 @@ def _log_attempt(email: OutboxEmail, outcome: str) -> str:
     return outcome
 
 
-def _claim(pk: int) -> str | tuple[OutboxEmail, dict[str, Any]]:
-    """Step 1, committed before anything is sent: count the attempt and set the next one (the
-    row's lease: no one else tries it before then, and the only retry schedule), and make
-    the secrets once. Returns why nothing is to be sent, or the row and its secrets."""
+def _claim(pk: int) -> str | Claimed:
+    """Step 1, committed before anything is sent: row `pk` and the other rows due now, up to
+    OUTBOX_BATCH_SIZE in all and none another worker holds (those after `pk` first: the rest
+    of a transaction's rows, whose task is only the first's; then the oldest): count each
+    one's attempt and set its next (its lease: no one else tries it before then, and the
+    only retry schedule), and make its secrets once. Returns why row `pk` is not to be sent,
+    or the rows to send (`pk` first) with their secrets."""
     with transaction.atomic():
         try:  # get(), not first(): no ORDER BY to build and send for one primary key
             email = OutboxEmail.objects.select_for_update(skip_locked=True).get(pk=pk)
@@ -215,23 +366,44 @@ def _claim(pk: int) -> str | tuple[OutboxEmail, dict[str, Any]]:
         now = timezone.now()
         if email.next_attempt_at is not None and email.next_attempt_at > now:
             return "not_due"
-        email.attempts += 1
-        # The lease outlasts the longest attempt, so no one retries a row still being sent;
-        # a failure then sets the retry from its own time (_record_failure).
-        lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
-        email.next_attempt_at = now + max(lease, backoff(email.attempts))
-        provider = secret_providers.provider_for(email.template)
-        if provider is None and not email.secret_provider:  # most: no savepoint, 2 trips less
-            email.save(update_fields=["attempts", "next_attempt_at"])
-            return email, {}
-        try:
-            with transaction.atomic():  # a provider's half-done writes are undone alone
-                extra = _secrets(email, provider)
-        except Exception as exc:  # noqa: BLE001 - e.g. the user already chose a password
-            email.save(update_fields=["attempts", "next_attempt_at"])
-            return _log_attempt(email, _record_failure(pk, exc))
-        email.save(update_fields=["attempts", "next_attempt_at", "sealed_secrets"])
-    return email, extra
+        rows = [email]
+        if settings.OUTBOX_BATCH_SIZE > 1:
+            ready = OutboxEmail.objects.select_for_update(skip_locked=True).filter(
+                status__in=PENDING_SPELLINGS
+            )
+            after_first = Case(When(pk__gt=pk, then=Value(0)), default=Value(1))
+            ready = ready.exclude(pk=pk).exclude(next_attempt_at__gt=now)
+            rows += ready.order_by(after_first, "pk")[: settings.OUTBOX_BATCH_SIZE - 1]
+        # The lease outlasts the longest attempt (the batch's window), so no one retries a row
+        # still being sent; a failure then sets the retry from its own time (_record_failure).
+        leased_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+        claimed: Claimed = []
+        leased: list[int] = []  # rows whose only change is the attempt and the lease
+        for row in rows:
+            row.attempts += 1
+            row.next_attempt_at = max(leased_until, now + backoff(row.attempts))
+            provider = secret_providers.provider_for(row.template)
+            if provider is None and not row.secret_provider:  # most rows: no savepoint
+                claimed.append((row, {}))
+                if row.next_attempt_at == leased_until:
+                    leased.append(row.pk)
+                else:  # a late attempt: its retry is further off than the lease
+                    row.save(update_fields=["attempts", "next_attempt_at"])
+                continue
+            try:
+                with transaction.atomic():  # a provider's half-done writes are undone alone
+                    claimed.append((row, _secrets(row, provider)))
+                row.save(update_fields=["attempts", "next_attempt_at", "sealed_secrets"])
+            except Exception as exc:  # noqa: BLE001 - e.g. the user already chose a password
+                row.save(update_fields=["attempts", "next_attempt_at"])
+                outcome = _log_attempt(row, _record_failure(row.pk, exc))
+                if row.pk == pk:  # the first row: nothing else is claimed
+                    return outcome
+        if leased:  # one UPDATE for most of a batch (the rows are locked: F() is their count)
+            OutboxEmail.objects.filter(pk__in=leased).update(
+                attempts=F("attempts") + 1, next_attempt_at=leased_until
+            )
+    return claimed
 
 
 def _secrets(

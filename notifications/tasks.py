@@ -28,8 +28,7 @@ def send_pending() -> int:
     heartbeat, which readiness (/salud/) checks: a stopped beat means retries stop."""
     record_beat_heartbeat()
     ids = services.pending_ids()
-    for pk in ids:
-        deliver.delay(pk)
+    services.enqueue_rows(ids)
     return len(ids)
 
 

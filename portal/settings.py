@@ -471,6 +471,9 @@ OUTBOX_ATTEMPT_SECONDS = float(os.environ.get("OUTBOX_ATTEMPT_SECONDS", str(14 *
 OUTBOX_LEASE_SECONDS = OUTBOX_ATTEMPT_SECONDS + float(
     os.environ.get("OUTBOX_LEASE_MARGIN_SECONDS", "30")
 )
+# A worker's attempt takes the other rows ready then, up to this many in all, over one SMTP
+# connection (a burst of emails is not one connection each); 1: one row per connection.
+OUTBOX_BATCH_SIZE = max(1, int(os.environ.get("OUTBOX_BATCH_SIZE", "20")))
 # The key that seals a row's secrets until it is sent; empty: derived from SECRET_KEY.
 OUTBOX_SECRETS_KEY = os.environ.get("OUTBOX_SECRETS_KEY", "")
 # `/metricas/` answers only `Authorization: Bearer <METRICS_TOKEN>`; unset: the page is a 404.

@@ -21,7 +21,7 @@ from pathlib import Path
 import dj_database_url
 import psycopg2
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from stdnum.mx import rfc as rfc_number
 
 from tests.services import free_port
@@ -212,6 +212,51 @@ def trigger_resend() -> None:
     app.send_task("notifications.tasks.send_pending")
 
 
+class RowHeld:
+    """Holds an outbox row's lock from another connection, so the worker's "sent" write
+    waits: the window where the server has the email and the outbox does not know it."""
+
+    def __init__(self, pk: int):
+        self.pk = pk
+        self.taken = threading.Event()
+        self.release = threading.Event()
+        self.thread = threading.Thread(target=self.hold, daemon=True)
+        self.thread.start()
+        assert self.taken.wait(10), "the row's lock was not taken"
+
+    def hold(self) -> None:
+        from notifications.models import OutboxEmail
+
+        try:
+            with transaction.atomic():
+                OutboxEmail.objects.select_for_update().get(pk=self.pk)
+                self.taken.set()
+                self.release.wait(60)
+                # A killed worker's connection would not run its write: end the session that
+                # waits on this lock before letting it go (a dead client's statement would
+                # otherwise run, and commit, once the lock is free).
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+                    )
+                transaction.set_rollback(True)
+        finally:
+            connection.close()
+
+    def waiters(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND query LIKE 'UPDATE \"notifications_outboxemail\"%%'"
+            )
+            return cursor.fetchone()[0]
+
+    def let_go(self) -> None:
+        self.release.set()
+        self.thread.join(10)
+
+
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
 
@@ -219,6 +264,7 @@ class SmtpSink:
         from aiosmtpd.controller import Controller
 
         self.messages: list = []
+        self.peers: list = []  # the client address and port each message came over
         self.refuse = False  # answer `refuse_reply` to every message
         self.refuse_reply = "451 Try again later"
         self.delay = 0.0  # seconds to wait before accepting a message
@@ -273,6 +319,7 @@ class SmtpSink:
                         return "421 Client went away"  # never accepted: not delivered
                 session.accepted = email.message_from_bytes(envelope.content)
                 sink.messages.append(session.accepted)
+                sink.peers.append(session.peer)
                 return "250 OK"
 
         self.port = free_port()

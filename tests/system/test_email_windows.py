@@ -17,6 +17,7 @@ from notifications.models import OutboxEmail
 from tests.helpers import (
     PASSWORD_LINE,
     USERNAME_LINE,
+    RowHeld,
     broker_queue_length,
     trigger_resend,
     wait_until,
@@ -41,17 +42,24 @@ def test_worker_killed_after_the_server_accepted_the_password_resends_the_same_p
 ):
     from agents import services as agent_services
 
-    smtp_sink.stall_after_accept = True
-    smtp_sink.stall_only = lambda message: PASSWORD_LINE.search(plain_text(message))
-    # A lease of 4 s (attempt cap 3 s + 1 s): still in the future when the worker dies.
-    lease = {"OUTBOX_ATTEMPT_SECONDS": "3", "OUTBOX_LEASE_MARGIN_SECONDS": "1"}
+    smtp_sink.delay = 1.0  # each message accepted 1 s after its data: time to hold the row
+    # A lease of 7 s (attempt cap 6 s + 1 s): still in the future when the worker dies.
+    lease = {"OUTBOX_ATTEMPT_SECONDS": "6", "OUTBOX_LEASE_MARGIN_SECONDS": "1"}
     first = start_worker(OUTBOX_RETRY_BASE_SECONDS="4", **lease)
     request = make_request(email="xavier.ventana@ejemplo.test")
     user = agent_services.approve_request(request.pk, make_reviewer())  # autocommit: queued
-    wait_until(lambda: smtp_sink.stalled >= 1, what="the password accepted, QUIT stalled")
+    passwords = OutboxEmail.objects.filter(template="contrasena_generada")
+    wait_until(lambda: passwords.filter(attempts=1).exists(), what="the password claimed")
+    held = RowHeld(passwords.get().pk)
+    wait_until(
+        lambda: any(PASSWORD_LINE.search(plain_text(m)) for m in smtp_sink.messages),
+        what="the password accepted",
+    )
+    wait_until(lambda: held.waiters() == 1, what="the worker writing the row as sent")
     first.send_signal(signal.SIGKILL)
     first.wait(10)
-    smtp_sink.stall_after_accept = False
+    held.let_go()
+    smtp_sink.delay = 0.0
 
     row = OutboxEmail.objects.get(template="contrasena_generada")
     # Recorded before the SMTP conversation: the attempt, its lease and the sealed password.

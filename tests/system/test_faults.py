@@ -21,6 +21,7 @@ from notifications.models import OutboxEmail
 from tests.helpers import (
     ROOT,
     RequestWizard,
+    RowHeld,
     broker_queue_length,
     trigger_resend,
     wait_until,
@@ -191,21 +192,26 @@ def test_worker_killed_before_the_server_accepts_delivers_exactly_once(
 def test_worker_killed_after_the_server_accepted_sends_one_message_id_and_one_valid_code(
     start_worker, smtp_sink, make_person
 ):
-    """The duplicate window: the server said 250, the worker died before recording it."""
+    """The duplicate window: the server said 250, the worker died before recording it
+    (its write waits on the row, held by the test)."""
     from portal import codes
 
     person = make_person(emails=["maria@ejemplo.test"])
     subject = f"person:{person.pk}"
-    smtp_sink.stall_after_accept = True
+    smtp_sink.delay = 1.0  # accepted 1 s after its data: time to hold the row
     first = start_worker(**FAST)
     codes.send_code(
         "registration", subject, "maria@ejemplo.test", "codigo", {"full_name": "MARÍA"},
         session_key="s", ip="127.0.0.1",
     )  # fmt: skip
-    wait_until(lambda: smtp_sink.stalled >= 1, what="the server to accept and stall QUIT")
+    wait_until(lambda: OutboxEmail.objects.filter(attempts=1).exists(), what="the row claimed")
+    held = RowHeld(OutboxEmail.objects.get().pk)
+    wait_until(lambda: smtp_sink.messages, what="the server to accept")
+    wait_until(lambda: held.waiters() == 1, what="the worker writing the row as sent")
     first.send_signal(signal.SIGKILL)
     first.wait(10)
-    smtp_sink.stall_after_accept = False
+    held.let_go()
+    smtp_sink.delay = 0.0
     row = OutboxEmail.objects.get()
     assert row.status == OutboxEmail.Status.PENDING and row.attempts == 1
     start_worker(**FAST)

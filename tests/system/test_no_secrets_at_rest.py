@@ -273,7 +273,9 @@ def test_celery_messages_in_redis_carry_only_the_outbox_id(
         app.conf.task_always_eager = True
     raw = broker.lrange("celery", 0, -1)
     outbox_ids = set(OutboxEmail.objects.values_list("pk", flat=True))
-    assert len(raw) == len(outbox_ids) == 3
+    # The approval's two emails (one transaction) are one task, for the first of them, whose
+    # batch takes the other (notifications.services.enqueue_rows); the link's is another.
+    assert len(raw) == 2 and len(outbox_ids) == 3
     published = []
     for message in raw:
         envelope = json.loads(message)
@@ -281,12 +283,13 @@ def test_celery_messages_in_redis_carry_only_the_outbox_id(
         args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
         assert kwargs == {} and len(args) == 1 and isinstance(args[0], int)
         published.append(args[0])
-    assert set(published) == outbox_ids
+    assert set(published) < outbox_ids
 
     # Now send them (as the worker would) and look for the secrets in what Redis held.
     mail.outbox.clear()
     for pk in published:
         assert deliver_email(pk) == "sent"  # the outcome words stay English (logs, tasks)
+    assert len(mail.outbox) == 3
     bodies = "\n".join(m.body for m in mail.outbox)
     secrets = [
         PASSWORD_LINE.search(bodies).group(1),
