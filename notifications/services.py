@@ -181,29 +181,10 @@ def deliver_email(pk: int) -> str:
     killed after the server's "250" leaves one row that is retried later, carrying the same
     Message-ID and the same sealed secret.
     """
-    settled = _settled(pk)
-    if settled is not None:  # most tasks of a burst: an earlier task's batch took the row
-        return settled
     claimed = _claim(pk)
     if isinstance(claimed, str):
         return claimed
     return _send_batch(claimed)[pk]
-
-
-def _settled(pk: int) -> str | None:
-    """Row `pk`'s outcome when it is not to be tried now, read without a lock or a
-    transaction (one query); None when it is pending and due."""
-    try:
-        status, next_attempt_at = OutboxEmail.objects.values_list("status", "next_attempt_at").get(
-            pk=pk
-        )
-    except OutboxEmail.DoesNotExist:
-        return "missing"
-    if status not in PENDING_SPELLINGS:
-        return OUTCOMES[OutboxEmail(status=status).current_status]
-    if next_attempt_at is not None and next_attempt_at > timezone.now():
-        return "not_due"
-    return None
 
 
 Claimed = list[tuple[OutboxEmail, dict[str, Any]]]
@@ -319,7 +300,7 @@ def _drop(connection: BaseEmailBackend, *, quit: bool = False) -> None:
         connection.connection = None  # type: ignore[attr-defined]
 
 
-def _release(rows: Claimed, started: int) -> None:
+def _release(rows: Claimed, attempted: int) -> None:
     """Give back the attempt of rows the batch did not start, and their lease: they are due
     now, for beat's next `send_pending`."""
     pks = [email.pk for email, _extra in rows]
@@ -328,7 +309,7 @@ def _release(rows: Claimed, started: int) -> None:
     )
     log.info(
         "Outbox batch stopped after %s rows; %s released for their next attempt",
-        started, len(pks),
+        attempted, len(pks),
         extra={"outbox_ids": pks},
     )  # fmt: skip
 
