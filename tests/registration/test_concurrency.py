@@ -40,9 +40,9 @@ def test_one_person_registering_twice_at_once_gets_one_account(make_person):
     assert User.objects.filter(kind=User.Kind.CLIENT).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_wizards_finishing_at_once_with_one_email(make_person):
-    """Both verified their code for the same new email; the last click decides."""
+def two_wizards_at_the_code_for_one_new_email(make_person) -> list[tuple[ClientWizard, str]]:
+    """Two people at the code step, each having chosen "mismo@ejemplo.test" as a new email,
+    with the code each was sent."""
     wizards = []
     for _ in range(2):
         person = make_person(emails=[])
@@ -52,6 +52,13 @@ def test_two_wizards_finishing_at_once_with_one_email(make_person):
         wizards.append((wizard, last_code("mismo@ejemplo.test")))
         # Past the per-address resend cooldown for the second person's code.
         OneTimeCode.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    return wizards
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_wizards_finishing_at_once_with_one_email(make_person):
+    """Both verified their code for the same new email; the last click decides."""
+    wizards = two_wizards_at_the_code_for_one_new_email(make_person)
 
     def finish(wizard, code):
         def do():
@@ -74,15 +81,9 @@ def test_the_second_of_two_wizards_finishing_one_after_the_other_is_told_why(mak
     """The first account takes the address; the second person's code POST then fails
     formtools' final re-check of the email step, and the page it is sent back to says why
     with the address kept (the GET after a failed re-check shows that step's errors)."""
-    wizards = []
-    for _ in range(2):
-        person = make_person(emails=[])
-        wizard = ClientWizard(Client())
-        wizard.identify(person)
-        wizard.choose_email(new="mismo@ejemplo.test")
-        wizards.append((wizard, last_code("mismo@ejemplo.test")))
-        OneTimeCode.objects.update(created_at=timezone.now() - timedelta(minutes=5))
-    (first, first_code), (second, second_code) = wizards
+    (first, first_code), (second, second_code) = two_wizards_at_the_code_for_one_new_email(
+        make_person
+    )
     assert first.enter_code(first_code).redirect_chain == [("/clientes/registro/listo/", 302)]
     response = second.enter_code(second_code)
     assert "ya está registrado en otra cuenta" in response.text
