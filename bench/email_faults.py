@@ -93,7 +93,6 @@ class Bench:
 
     def close(self) -> None:
         self.stop_workers()
-        self.sink.stall_after_accept = False
         self.sink.controller.stop()
         self.services.stop()
 
@@ -110,8 +109,8 @@ class Bench:
         # fault's rows (a send_pending re-sending where beat is meant to be stopped).
         redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
         self.sink.messages.clear()
-        self.sink.attempts = self.sink.stalled = 0
-        self.sink.refuse = self.sink.stall_after_accept = False
+        self.sink.attempts = 0
+        self.sink.refuse = False
         self.sink.delay = 0.0
         self.log.write_bytes(b"")
 

@@ -179,7 +179,6 @@ def smtp_sink():
     sink = SmtpSink()
     sink.controller.start()
     yield sink
-    sink.stall_after_accept = False  # let a stalled session end before the server stops
     sink.controller.stop()
 
 

@@ -273,13 +273,6 @@ class SmtpSink:
         self.refuse_rcpt: dict[str, str] = {}
         self.attempts = 0  # messages offered, accepted or not
         self.attempt_times: list[float] = []  # time.time() of each offer, for schedules
-        # Accept the message (250), then stall the client's QUIT while this is set: the
-        # window where the server has the email but the client has not recorded it as sent.
-        self.stall_after_accept = False
-        self.stalled = 0  # clients that reached QUIT while stalled
-        # With stall_after_accept: stall only sessions whose accepted message passes this
-        # (e.g. the one email of a flow that carries a secret); None: every session.
-        self.stall_only = None
         sink = self
 
         class Handler:
@@ -293,18 +286,6 @@ class SmtpSink:
                 envelope.rcpt_tos.append(address)
                 return "250 OK"
 
-            async def handle_QUIT(self, server, session, envelope):
-                import asyncio
-
-                accepted = getattr(session, "accepted", None)
-                if sink.stall_only is not None and not (accepted and sink.stall_only(accepted)):
-                    return "221 Bye"
-                if sink.stall_after_accept:
-                    sink.stalled += 1
-                while sink.stall_after_accept:
-                    await asyncio.sleep(0.1)
-                return "221 Bye"
-
             async def handle_DATA(self, server, session, envelope):
                 import asyncio
                 import email
@@ -317,8 +298,7 @@ class SmtpSink:
                     await asyncio.sleep(0.1)
                     if server.transport is None or server.transport.is_closing():
                         return "421 Client went away"  # never accepted: not delivered
-                session.accepted = email.message_from_bytes(envelope.content)
-                sink.messages.append(session.accepted)
+                sink.messages.append(email.message_from_bytes(envelope.content))
                 sink.peers.append(session.peer)
                 return "250 OK"
 
