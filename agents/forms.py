@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from captcha.fields import CaptchaField
 from captcha.models import CaptchaStore
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +20,10 @@ from portal.captcha import CaptchaWidget
 from portal.wizards import IdentifyOnceForm
 
 from . import services
-from .models import Agent, Role
+from .models import AccessRequest, Agent, Role
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MSG_NO_MATCH = _("Los datos ingresados no coinciden ó el agente no está en vigor.")
 MSG_PENDING = _("Ya hay una solicitud para esta clave de agente")
@@ -27,17 +31,33 @@ MSG_NO_CHANNEL = _("Se debe seleccionar al menos un canal.")
 MSG_NO_ROLE = _("Se debe seleccionar el rol deseado.")
 MSG_CAPTCHA = _("El código introducido no coincide con el mostrado.")
 MSG_CAPTCHA_LIMIT = _("Demasiados intentos con el código de la imagen. Intenta de nuevo más tarde.")
+# "Enviar de nuevo el enlace de estatus": one answer whatever happened (sent, over the limit,
+# decided meanwhile), so the button tells nobody more than the pending message did.
+MSG_STATUS_LINK_SENT = _(
+    "Si la solicitud sigue pendiente, enviamos el enlace al correo con el que se registró."
+)
+MSG_STATUS_LINK_NOT_IDENTIFIED = _(
+    "Para recibir de nuevo el enlace de estatus de tu solicitud, escribe primero tu clave de "
+    "agente, tu clave de promotoría y tu RFC, y presiona «Continuar»."
+)
 
 
 def has_access_message(manage_url: str) -> SafeString:
+    """The manual's sentence, then a way in for an agent without the password: "Administra
+    tu usuario" itself needs the login."""
     return format_html(
-        '{} <a href="{}">{}</a>',
+        '{} <a href="{}">{}</a>. {} <a href="{}">{}</a> · <a href="{}">{}</a>',
         _(
             "El agente ya cuenta con acceso a los portales disponibles. Favor de dirigirse a la "
             "sección"
         ),
         manage_url,
         _("Administra tu usuario"),
+        _("Para entrar:"),
+        reverse("agents:login"),
+        _("Ingresar al portal de Agentes"),
+        reverse("agents:password_reset"),
+        _("¿Olvidaste tu contraseña?"),
     )
 
 
@@ -55,10 +75,14 @@ class IdentifyAgentForm(IdentifyOnceForm):
         *args: Any,
         manage_url: str = "",
         load_agent: Callable[[int], Agent | None] | None = None,
+        describe_pending: Callable[[AccessRequest], StrOrPromise] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.manage_url = manage_url
+        # The wizard's "Ya hay una solicitud" with the request's dates and the button to send
+        # its status link again; without it, the manual's sentence alone.
+        self.describe_pending = describe_pending
         # How `restore` reads the verified agent: the wizard passes its per-request read,
         # so the final re-validation does not read the agent again.
         self.load_agent = load_agent or (lambda pk: Agent.objects.filter(pk=pk).first())
@@ -81,7 +105,9 @@ class IdentifyAgentForm(IdentifyOnceForm):
         if isinstance(error, services.AgentHasAccess):
             return ValidationError(has_access_message(self.manage_url), code="has_access")
         if isinstance(error, services.RequestPending):
-            return ValidationError(MSG_PENDING, code="pending")
+            pending, describe = error.request, self.describe_pending
+            message = describe(pending) if pending and describe else MSG_PENDING
+            return ValidationError(message, code="pending")
         return ValidationError(MSG_NO_MATCH, code="no_match")
 
 

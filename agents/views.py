@@ -7,9 +7,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, cast
 
+from django.conf import settings
+from django.contrib import messages
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -21,12 +24,13 @@ from portal import ratelimit
 from portal.accounts import services as account
 from portal.accounts.guards import account_required
 from portal.captcha import CaptchaWidget, new_challenge
+from portal.links import email_base_url
 from portal.wizards import PortalWizardMixin, fingerprint
 
 from . import forms, services
 from .accounts import AGENTS
 from .flow import AccessRequestFlow
-from .models import Agent, Announcement, Role
+from .models import AccessRequest, Agent, Announcement, Role
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -46,6 +50,9 @@ STEP_TITLES = {  # lazy: translated per request, not once at import
     "submit": gettext_lazy("Envío de solicitud"),
     "sent": gettext_lazy("Solicitud enviada"),
 }
+# The pending request step 1 found for the keys typed in this session: the only request
+# "Enviar de nuevo el enlace de estatus" may act on (never an id the form posts).
+PENDING_REQUEST_SESSION_KEY = "agent_request_pending"
 
 
 class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type: ignore[misc]
@@ -105,6 +112,7 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
                 "manage_url": reverse("agents:manage"),
                 "verified": {"fp": agent.typed, "agent": agent.pk} if agent else None,
                 "load_agent": self._load_agent,
+                "describe_pending": self._describe_pending,
             }
         if step == "channels":
             return {"channels": agent.channels if agent else ()}
@@ -117,6 +125,13 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
                 "captcha_keys": self._captcha_keys() if posted else None,
             }
         return {}
+
+    def _describe_pending(self, pending: AccessRequest) -> str:
+        """ "Ya hay una solicitud": the keys typed found `pending`, so this session may have
+        its status link sent again (to the request's address); the dates and that button."""
+        self.request.session[PENDING_REQUEST_SESSION_KEY] = pending.pk
+        context = {"status": services.request_status(pending), "message": forms.MSG_PENDING}
+        return render_to_string("agents/includes/request_pending.html", context, self.request)
 
     def _captcha_keys(self) -> dict[str, str]:
         """Wrong captcha answers count per browser session and per client address."""
@@ -220,6 +235,7 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
                 role=form_dict["role"].cleaned_data["role"],
                 email=form_dict["submit"].cleaned_data["email"],
                 language=translation.get_language() or "",
+                base_url=email_base_url(self.request),
             )
         except services.IdentificationError as refused:
             # Another tab or a double click got there first, or the agent changed meanwhile:
@@ -235,7 +251,43 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
 def cancel_request(request: HttpRequest) -> HttpResponse:
     """Cancelar: forget the wizard's data and return to the login page."""
     request.session.pop(f"wizard_{normalize_name(AccessRequestWizard.__name__)}", None)
+    request.session.pop(PENDING_REQUEST_SESSION_KEY, None)
     return redirect("agents:login")
+
+
+@never_cache
+def resend_status_link(request: HttpRequest) -> HttpResponse:
+    """ "Enviar de nuevo el enlace de estatus" (a POST from step 1's pending message): to
+    the request that step 1 found in this session, at its own address; the same answer
+    whatever happened. Anything else goes back to step 1, saying what to do."""
+    pending = request.session.get(PENDING_REQUEST_SESSION_KEY)
+    if request.method != "POST" or not isinstance(pending, int):
+        messages.warning(request, forms.MSG_STATUS_LINK_NOT_IDENTIFIED)
+        return redirect("agents:request")
+    services.send_status_link(
+        request_id=pending, ip=ratelimit.client_ip(request), base_url=email_base_url(request)
+    )
+    messages.success(request, forms.MSG_STATUS_LINK_SENT)
+    return redirect("agents:request")
+
+
+@never_cache
+def request_status(request: HttpRequest, token: str) -> HttpResponse:
+    """The request's status from the signed link in its emails, without a login; a link
+    that is tampered with, expired or names no request gets one page that tells nothing."""
+    access_request = services.request_for_status_token(token)
+    if access_request is None:
+        response = render(request, "agents/request_status_invalid.html", status=404)
+    else:
+        context = {
+            "status": services.request_status(access_request),
+            "credentials_by_link": settings.AGENT_CREDENTIALS == "link",
+        }
+        response = render(request, "agents/request_status.html", context)
+    # The token is in the address: no other site may see it in a Referer, no index keep it.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 @never_cache

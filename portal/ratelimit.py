@@ -89,6 +89,9 @@ RATE_LIMITS: dict[str, tuple[Rule, ...]] = {
     # password (ASVS 2.8): 10 an hour per account leaves a 6-digit code a 1-in-100,000 guess;
     # per address for whoever holds several accounts' passwords.
     "second_factor": (Rule("user", 10, HOUR), Rule("ip", 30, HOUR)),
+    # The agent's request status link sent again from step 1 (to the request's own address):
+    # whoever knows an agent's keys may ask, so a few a day per request, and per address.
+    "request_status_link": (Rule("request", 3, 24 * HOUR), Rule("ip", 10, HOUR)),
     # ARCO requests from "Mis datos": each one is a case for the back office and an email.
     "arco_request": (Rule("user", 5, 24 * HOUR), Rule("ip", 20, 24 * HOUR)),
 }

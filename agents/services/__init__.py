@@ -5,7 +5,8 @@
 - `review`: the back office's approval or rejection, the account an approval issues and
   its temporary password;
 - `usernames`: the username rule (four letters from the name, four digits);
-- `business_days`: the review deadline in Mexican business days.
+- `business_days`: the review deadline in Mexican business days;
+- `status`: the agent's signed link to the request's status, and its page's facts.
 
 Everything public is re-exported here: callers write `services.approve_request(...)`.
 The outbox finds an email's secret provider by its template (registered in agents/apps.py),
@@ -47,6 +48,15 @@ from .review import (
     resend_credentials,
     temporary_password_provider,
 )
+from .status import (
+    RequestStatus,
+    expected_decision_date,
+    request_for_status_token,
+    request_status,
+    send_status_link,
+    status_link_provider,
+    status_token,
+)
 from .usernames import NoUsernameLeft, generate_username, username_prefix
 
 __all__ = [
@@ -60,10 +70,12 @@ __all__ = [
     "IdentificationError",
     "NoUsernameLeft",
     "RequestPending",
+    "RequestStatus",
     "TemporaryPasswordNotNeeded",
     "approve_request",
     "business_days_between",
     "email_differs_from_saa",
+    "expected_decision_date",
     "can_review",
     "find_agent",
     "find_agent_in_promotoria",
@@ -79,6 +91,11 @@ __all__ = [
     "reject_request",
     "resend_credentials",
     "request_age",
+    "request_for_status_token",
+    "request_status",
+    "send_status_link",
+    "status_link_provider",
+    "status_token",
     "submit_access_request",
     "temporary_password_provider",
     "username_prefix",

@@ -31,7 +31,11 @@ class AgentHasAccess(IdentificationError):
 
 
 class RequestPending(IdentificationError):
-    """The agent already has a request waiting for review."""
+    """The agent already has a request waiting for review: `request`, when it was read."""
+
+    def __init__(self, request: AccessRequest | None = None) -> None:
+        super().__init__()
+        self.request = request
 
 
 def _key(value: str) -> str:
@@ -52,8 +56,9 @@ def find_agent(*, clave_agente: str, clave_promotoria: str, rfc: str) -> Agent:
         raise AgentNotFound
     if agent.user_id is not None:
         raise AgentHasAccess
-    if agent.requests.filter(status=AccessRequest.Status.PENDING).exists():
-        raise RequestPending
+    pending = agent.requests.filter(status=AccessRequest.Status.PENDING).first()
+    if pending is not None:
+        raise RequestPending(pending)
     return agent
 
 
@@ -78,11 +83,13 @@ def submit_access_request(
     role: Role,
     email: str,
     language: str = "",
+    base_url: str = "",
 ) -> AccessRequest:
     """Record the request and its "Solicitud recibida" email in one transaction.
 
     `language` is the one the agent filed in (kept for the emails of the review, and the
-    language of this request's own emails); "" is settings.LANGUAGE_CODE.
+    language of this request's own emails); "" is settings.LANGUAGE_CODE. `base_url`
+    (portal.links.email_base_url) starts the email's link to the request's status page.
 
     The identity is checked again here: the agent may have changed state since step 1.
     A second pending request for the agent (another tab, a double click) raises
@@ -110,7 +117,9 @@ def submit_access_request(
             queue_email(
                 email,
                 "solicitud_recibida",
-                {"full_name": agent.full_name, "request_id": request.pk},
+                # No link here: it is a capability, made when the email is sent
+                # (status.status_link_provider).
+                {"full_name": agent.full_name, "request_id": request.pk, "base_url": base_url},
                 language=language,
             )
             if differs and agent.email:

@@ -81,7 +81,7 @@ def test_every_registered_providers_stored_path_imports_that_provider(template):
 
 
 def test_a_template_with_no_provider_and_no_stored_path_is_sent_without_secrets(smtp):
-    row = services.queue_email("a@b.test", "solicitud_recibida", {"full_name": "ANA"})
+    row = services.queue_email("a@b.test", "solicitud_rechazada", {"full_name": "ANA"})
     assert row.secret_provider == ""
     assert services.deliver_email(row.pk) == "sent"
     row.refresh_from_db()
@@ -91,13 +91,13 @@ def test_a_template_with_no_provider_and_no_stored_path_is_sent_without_secrets(
 def test_a_stored_path_whose_template_has_no_provider_fails_the_attempt_and_sends_nothing(smtp):
     row = OutboxEmail.objects.create(
         to="a@b.test",
-        template="solicitud_recibida",
+        template="solicitud_rechazada",
         context={"full_name": "ANA"},
         secret_provider="somewhere.removed.provider",
     )
     assert services.deliver_email(row.pk) == "pending"
     row.refresh_from_db()
-    assert row.last_error.startswith("LookupError") and "solicitud_recibida" in row.last_error
+    assert row.last_error.startswith("LookupError") and "solicitud_rechazada" in row.last_error
     assert smtp.attempts == 0
 
 
