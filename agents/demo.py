@@ -69,7 +69,13 @@ def _reviewer() -> None:
     username, password = REVIEWER
     user, created = User.objects.get_or_create(
         username=username,
-        defaults={"first_name": "Revisora", "last_name": "Demo", "is_staff": True},
+        # An address of its own: the reviewers' morning digest (agents.alerts) goes to it.
+        defaults={
+            "first_name": "Revisora",
+            "last_name": "Demo",
+            "email": "revisora.demo@ejemplo.test",
+            "is_staff": True,
+        },
     )
     if created:
         user.set_password(password)

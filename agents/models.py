@@ -159,6 +159,9 @@ class AccessRequest(models.Model):
     privacy_notice_version = models.CharField(
         _("versión del aviso de privacidad"), max_length=40, blank=True, default="", db_default=""
     )
+    # Set when the reviewers were emailed that the request went overdue (agents.alerts): that
+    # alert goes once per request. Nullable: the previous release's pods insert without it.
+    overdue_alerted_at = models.DateTimeField(_("aviso de vencida enviado"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("solicitud de acceso")
@@ -170,6 +173,8 @@ class AccessRequest(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at", "id"], name="request_queue"),
             models.Index(fields=["created_at", "id"], name="request_queue_all"),
+            # The dashboard: decisions in a date range, and the requests undecided at its end.
+            models.Index(fields=["decided_at"], name="request_decided"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -181,6 +186,24 @@ class AccessRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Solicitud {self.pk} · {self.agent.clave_agente} ({self.get_status_display()})"
+
+
+class ReviewDigest(models.Model):
+    """A day whose morning digest was queued to the reviewers: the unique day keeps a second
+    beat, a retry or a second run from sending it twice (written with the emails)."""
+
+    day = models.DateField(_("día"), unique=True)
+    created_at = models.DateTimeField(_("enviado"), auto_now_add=True)
+    recipients = models.PositiveIntegerField(_("destinatarios"))
+    pending = models.PositiveIntegerField(_("pendientes"))
+
+    class Meta:
+        verbose_name = _("resumen diario de revisión")
+        verbose_name_plural = _("resúmenes diarios de revisión")
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"Resumen {self.day.isoformat()}"
 
 
 class Decision(models.Model):
