@@ -7,6 +7,7 @@ the reviewer's choice to them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django import forms
@@ -16,7 +17,13 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -27,11 +34,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from portal.accounts.services import mask_email
+from portal.csv_export import csv_lines
 from portal.links import email_base_url
 from portal.masks import mask_rfc
 from portal.record_access import RecordAccessMixin
 
-from . import services
+from . import exports, services
 from .models import AccessRequest, Agent, Announcement, Channel, Decision, Promotoria, Role
 
 if TYPE_CHECKING:
@@ -96,6 +104,65 @@ class EmailOverrideForm(forms.Form):
             "required": _("Marca la casilla para confirmar que verificaste el correo.")
         },
     )
+
+
+class ExportDateInput(forms.DateInput):
+    """The browser's date picker; what it posts is ISO (aaaa-mm-dd) in every language."""
+
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+class ExportForm(forms.Form):
+    """What to export (the kinds `kinds` allows) and the local dates, both included."""
+
+    date_errors = {
+        "required": _("Escribe la fecha."),
+        "invalid": _("Escribe una fecha válida (aaaa-mm-dd)."),
+    }
+    desde = forms.DateField(
+        label=_("Desde"),
+        widget=ExportDateInput,
+        input_formats=["%Y-%m-%d"],
+        error_messages=date_errors,
+    )
+    hasta = forms.DateField(
+        label=_("Hasta"),
+        widget=ExportDateInput,
+        input_formats=["%Y-%m-%d"],
+        error_messages=date_errors,
+    )
+    kind = forms.ChoiceField(
+        label=_("Qué exportar"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Elige qué exportar.")},
+    )
+
+    def __init__(self, *args: Any, kinds: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ChoiceField, self.fields["kind"])
+        field.choices = [(k, label) for k, label in exports.Kind.choices if k in kinds]
+        if len(kinds) == 1:
+            self.initial.setdefault("kind", kinds[0])
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        start, end = self.cleaned_data.get("desde"), self.cleaned_data.get("hasta")
+        if start and end and start > end:
+            self.add_error(
+                "hasta", gettext("La fecha «Hasta» debe ser igual o posterior a «Desde».")
+            )
+        return self.cleaned_data
+
+
+def _initial_date(value: str | None, default: date) -> date:
+    """A date the page was linked with (?desde=aaaa-mm-dd), or `default` for none or junk."""
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[_ModelT]):
@@ -198,6 +265,20 @@ class AccessRequestAdmin(ReadOnlyAdmin[AccessRequest]):  # changed only by a dec
 
     def has_review_permission(self, request: HttpRequest) -> bool:
         return services.can_review(request.user)
+
+    def export_kinds(self, request: HttpRequest) -> list[str]:
+        """What this staff user may export. An export takes every agent's name and address
+        at once, so the queue's view permission is not enough: requests also need the
+        permission to read agents' SAA records (view_agent), decisions the audit's
+        (view_decision). The reviewers' group holds all three."""
+        user = request.user
+        if not (user.is_active and user.is_staff and user.has_perm("agents.view_accessrequest")):
+            return []
+        needs = {
+            exports.Kind.REQUESTS: "agents.view_agent",
+            exports.Kind.DECISIONS: "agents.view_decision",
+        }
+        return [kind for kind, permission in needs.items() if user.has_perm(permission)]
 
     def _reviewer(self, request: HttpRequest) -> User:
         """The signed-in staff user: admin views are only served to them."""
@@ -371,6 +452,12 @@ class AccessRequestAdmin(ReadOnlyAdmin[AccessRequest]):  # changed only by a dec
     def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
         return [
+            # Before the change page's "<path:object_id>/", which would take "exportar".
+            path(
+                "exportar/",
+                self.admin_site.admin_view(self.export_view),
+                name="{}_{}_export".format(*info),
+            ),
             path(
                 "<path:object_id>/aprobar/",
                 self.admin_site.admin_view(self.approve_view),
@@ -459,6 +546,49 @@ class AccessRequestAdmin(ReadOnlyAdmin[AccessRequest]):  # changed only by a dec
                 self.message_user(request, gettext("Solicitud rechazada."), messages.SUCCESS)
             return HttpResponseRedirect(self._change_url(obj))
         return self._rejection_page(request, form, [obj], single=True)
+
+    def export_view(self, request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+        """ "Exportar CSV": the range and the kind; a valid POST streams the file. The page
+        takes ?desde=&hasta= (aaaa-mm-dd) as its initial range, as the dashboard links it."""
+        kinds = self.export_kinds(request)
+        if not kinds:
+            raise PermissionDenied
+        if request.method == "POST":
+            form = ExportForm(request.POST, kinds=kinds)
+            if form.is_valid():
+                return self._stream_export(request, form)
+        else:
+            today = timezone.localdate()
+            initial = {
+                "desde": _initial_date(request.GET.get("desde"), today.replace(day=1)),
+                "hasta": _initial_date(request.GET.get("hasta"), today),
+            }
+            form = ExportForm(initial=initial, kinds=kinds)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Exportar CSV"),
+            "opts": self.opts,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/agents/accessrequest/export.html", context)
+
+    def _stream_export(self, request: HttpRequest, form: ExportForm) -> StreamingHttpResponse:
+        export = exports.export_csv(
+            kind=form.cleaned_data["kind"],
+            dates=exports.DateRange(form.cleaned_data["desde"], form.cleaned_data["hasta"]),
+            by=self._reviewer(request),
+        )
+        response = StreamingHttpResponse(
+            csv_lines(export.header, export.rows), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+        return response
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra = {"can_export": bool(self.export_kinds(request)), **(extra_context or {})}
+        return super().changelist_view(request, extra)
 
     def change_view(
         self,

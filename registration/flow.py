@@ -9,8 +9,12 @@ code went and when another may be sent, and whether it was confirmed. A step's G
 from here without reading a row; every POST reads and checks again what it decides on, and
 the account is created by `registration.services.register_client`, which locks the person.
 
+An invitation's link brings its key to "Identificación" already written: the flow keeps it as
+its HMAC (`linked_key`, what `registration.services.hash_key` stores) and the few characters
+the locked field shows, never the key.
+
 The flow lives in the session as plain JSON (`as_session` / `from_session`): no code, no key
-(only a digest of the typed identification, `typed`).
+(only a digest of the typed identification, `typed`, and of a linked key).
 """
 
 from __future__ import annotations
@@ -70,6 +74,20 @@ class RegistrationFlow(SessionFlow):
     code_id: int | None = None  # that code's row (its delivery is looked up by it)
     resend_at: float = 0.0  # when "Reenviar código" may send again, as a Unix time
     confirmed: str = ""  # the address whose code was right
+    linked_key: str = ""  # the HMAC of the key an invitation link brought
+    linked_key_shown: str = ""  # what the locked key field shows of it ("ZL6W-••••-••••")
+
+    # --- the invitation's link ----------------------------------------------------------------
+    def open_link(self, digest: str, shown: str) -> None:
+        """An invitation link was opened: its key is the one "Identificación" uses."""
+        self.linked_key, self.linked_key_shown = digest, shown
+        self.changed = True
+
+    def forget_link(self) -> None:
+        """ "Usar otra clave": the key is typed again."""
+        if self.linked_key:
+            self.linked_key = self.linked_key_shown = ""
+            self.changed = True
 
     # --- the guide's steps ------------------------------------------------------------------
     def identify_person(self, person: IdentifiedPerson) -> None:
@@ -143,4 +161,6 @@ class RegistrationFlow(SessionFlow):
             code_id=int(data["code_id"]) if data.get("code_id") else None,
             resend_at=float(data.get("resend_at", 0.0)),
             confirmed=str(data.get("confirmed", "")),
+            linked_key=str(data.get("linked_key", "")),
+            linked_key_shown=str(data.get("linked_key_shown", "")),
         )

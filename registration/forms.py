@@ -10,6 +10,7 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -39,6 +40,10 @@ MSG_ASK_FOR_INVITATION = _(
     "Call Center %(phone)s y pide una invitación: te enviaremos un correo con tu clave de "
     "registro para que continúes en «Recibí un correo para registrarme»."
 )
+MSG_KEY_FROM_LINK = _(
+    "Tu clave de registro viene del enlace de tu correo; solo escribe tu número de póliza."
+)
+MSG_BAD_INVITATION_LINK = _("El enlace no es válido o venció; escribe la clave del correo.")
 POLICY_HELP = _(
     "Lo encuentras en la carátula de tu póliza, en la parte superior derecha, junto a "
     "«Póliza No.», y en tus recibos de pago. Escríbelo sin espacios."
@@ -229,10 +234,41 @@ class IdentifyKeyForm(_IdentifyBase):
         label=_("Número de póliza"), max_length=30, help_text=POLICY_HELP
     )
 
+    def __init__(
+        self, *args: Any, linked_key: str = "", linked_key_shown: str = "", **kwargs: Any
+    ) -> None:
+        """`linked_key`: the HMAC of the key an invitation link brought (registration.flow).
+        The field then shows `linked_key_shown`, read-only, and whatever is posted in it is
+        ignored: the key used is the link's, so the page cannot show one key and use another."""
+        super().__init__(*args, **kwargs)
+        self.linked_key = linked_key
+        if linked_key:
+            field = self.fields["clave_registro"]
+            field.required = False
+            field.widget.attrs["readonly"] = True
+            field.help_text = MSG_KEY_FROM_LINK
+            self.initial["clave_registro"] = linked_key_shown
+            if self.is_bound:  # shown again with errors: the link's key, not what was posted
+                data = QueryDict(mutable=True)
+                data.update(self.data)
+                data[self.add_prefix("clave_registro")] = linked_key_shown
+                self.data = data
+
+    def clean_clave_registro(self) -> str:
+        if self.linked_key:
+            # What the identification's fingerprint is of: this link's key, not the text.
+            return f"link:{self.linked_key}"
+        return str(self.cleaned_data["clave_registro"])
+
     def identify(self, data: dict[str, Any]) -> None:
-        self.person, self.invitation = services.identify_by_key(
-            data["clave_registro"], data["numero_poliza"], ip=self.client_ip
-        )
+        if self.linked_key:
+            self.person, self.invitation = services.identify_by_key_digest(
+                self.linked_key, data["numero_poliza"], ip=self.client_ip
+            )
+        else:
+            self.person, self.invitation = services.identify_by_key(
+                data["clave_registro"], data["numero_poliza"], ip=self.client_ip
+            )
 
 
 class ProductsForm(forms.Form):

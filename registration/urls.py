@@ -11,6 +11,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("registro/", views.ClientRegistrationWizard.as_view(), name="register"),
     path("registro/clave/", views.KeyRegistrationWizard.as_view(), name="register_key"),
+    # The invitation's link; `token`, so the access log masks it.
+    path(
+        "registro/clave/enlace/<str:token>/",
+        views.KeyRegistrationWizard.as_view(),
+        name="register_key_link",
+    ),
     path(
         "registro/clave/<str:step>/",
         views.KeyRegistrationWizard.as_view(),

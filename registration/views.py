@@ -16,8 +16,15 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -270,9 +277,58 @@ class KeyRegistrationWizard(ClientRegistrationWizard):
     url_name = "registration:register_key_step"
     key_placeholder = "********"
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if "token" in kwargs:
+            return self._open_link(kwargs["token"])
+        return super().get(request, *args, **kwargs)
+
+    def _open_link(self, token: str) -> HttpResponse:
+        """/clientes/registro/clave/enlace/<token>/, the invitation's link: its key fills in
+        the first page, which the link leaves for at once (303), so the token is neither in
+        the address bar nor in a Referer. A link that is not valid leads to the same page,
+        to type the key, saying why."""
+        try:
+            key = services.key_from_link(token)
+        except services.BadInvitationLink:
+            self.flow.forget_link()
+            self.keep_flow()
+            messages.error(self.request, forms.MSG_BAD_INVITATION_LINK)
+        else:
+            # A link starts the registration again, for the person it was sent to.
+            self.restart_flow()
+            shown = services.show_key(key)
+            self.flow.open_link(services.hash_key(key), shown[:4] + "-••••-••••")
+            self.keep_flow()
+        self.storage.current_step = self.steps.first
+        # 303 See Other: the page to show next, fetched with GET.
+        response = HttpResponseRedirect(reverse(self.start_url_name))
+        response.status_code = 303
+        return response
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.request.POST.get("other_key") and self.steps.current == self.steps.first:
+            # "Usar otra clave": the field unlocks, to type a key.
+            refused = self.guard_post()
+            if refused:
+                return refused
+            self.flow.forget_link()
+            self.keep_flow()
+            return redirect(self.get_step_url(self.steps.first))
+        return super().post(*args, **kwargs)
+
+    def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs(step)
+        if step == "identify":
+            kwargs["linked_key"] = self.flow.linked_key
+            kwargs["linked_key_shown"] = self.flow.linked_key_shown
+        return kwargs
+
     def typed_digest(self, form: Form) -> str:
         # The key is a secret: the stored step data holds a placeholder in its place (below),
-        # so the digest the re-validation compares is of the data with the placeholder.
+        # so the digest the re-validation compares is of the data with the placeholder. A
+        # linked key's cleaned value is its HMAC's mark, which no stored data needs to repeat.
+        if cast("forms.IdentifyKeyForm", form).linked_key:
+            return fingerprint(form.cleaned_data)
         return fingerprint({**form.cleaned_data, "clave_registro": self.key_placeholder})
 
     def process_step(self, form: Form) -> QueryDict:

@@ -73,8 +73,15 @@ def hash_key(key: str) -> str:
 def identify_by_key(key: str, numero_poliza: str, *, ip: str) -> tuple[Person, RegistrationKey]:
     """The invited person, if the key is theirs, unused, unexpired, and they hold
     the policy. Failures count as in `identify_by_policy`."""
+    return identify_by_key_digest(hash_key(key), numero_poliza, ip=ip)
+
+
+def identify_by_key_digest(
+    digest: str, numero_poliza: str, *, ip: str
+) -> tuple[Person, RegistrationKey]:
+    """`identify_by_key` for a key known by its HMAC (`hash_key`): the one an invitation
+    link brought, which the wizard keeps without the key itself."""
     numero = normalize_policy_number(numero_poliza)
-    digest = hash_key(key)
 
     def match() -> RegistrationKey:
         invitation = (
