@@ -97,6 +97,7 @@ test: install system-deps
 bench: $(BENCH_STAMP) system-deps
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/auth_timing.py
+	$(BIN)/python bench/dashboard.py
 
 # Figures, not pass/fail: emails expected, delivered and duplicated under each fault (Redis
 # down, SMTP refusing or down, worker killed before DATA and after 250, PostgreSQL restart,

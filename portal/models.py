@@ -219,3 +219,28 @@ class RecordAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} {self.object_pk} · {self.accessed_at:%Y-%m-%d %H:%M}"
+
+
+class FunnelCount(models.Model):
+    """How many visitors passed a wizard's step (or finished it) on a day: counts only, no
+    session, address, account or anything typed (portal.funnel). Its Meta also carries the
+    dashboard's permission (portal.dashboard_views)."""
+
+    wizard = models.CharField(_("asistente"), max_length=40)  # the wizard's app: "agents"
+    step = models.CharField(_("paso"), max_length=40)  # a step's name, or funnel.FINISHED
+    day = models.DateField(_("día"))  # local date (TIME_ZONE)
+    count = models.PositiveIntegerField(_("visitantes"), default=0)
+
+    class Meta:
+        verbose_name = _("conteo del embudo")
+        verbose_name_plural = _("conteos del embudo")
+        # Written only by the wizards' counter, read only by the dashboard: no admin rights.
+        default_permissions = ()
+        permissions = [("view_dashboard", _("Puede ver el tablero"))]
+        # The upsert's conflict target, and the dashboard's range scan (by wizard, by day).
+        constraints = [
+            models.UniqueConstraint(fields=["wizard", "day", "step"], name="funnel_count_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.wizard} · {self.step} · {self.day}: {self.count}"

@@ -418,6 +418,16 @@ if urlsplit(CELERY_BROKER_URL).scheme == "rediss":
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# What the "Revisores" group is emailed about the queue (agents.alerts): "off"; "digest", a
+# morning digest each business day (pending count, the oldest, the overdue, links to the
+# queue), the default, since it names every overdue request daily and nobody is left in the
+# dark; "digest+overdue", also one email per request the moment it goes overdue (at the local
+# midnight that starts a business day). Any other value stops the start.
+REVIEW_ALERTS = env_choice("REVIEW_ALERTS", ("off", "digest", "digest+overdue"), "digest")
+# The digest's hour, local time (TIME_ZONE), 0 to 23.
+REVIEW_DIGEST_HOUR = env_count("REVIEW_DIGEST_HOUR", 8)
+if REVIEW_DIGEST_HOUR > 23:
+    raise ImproperlyConfigured(f"REVIEW_DIGEST_HOUR must be 0 to 23; got {REVIEW_DIGEST_HOUR}")
 CELERY_BEAT_SCHEDULE = {
     "resend-pending-outbox": {
         "task": "notifications.tasks.send_pending",
@@ -427,6 +437,18 @@ CELERY_BEAT_SCHEDULE = {
     "purge-personal-data": {
         "task": "notifications.tasks.purge_personal_data",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Every 15 minutes; the task sends once a day, from REVIEW_DIGEST_HOUR on, on business
+    # days, unless REVIEW_ALERTS is "off": a missed run is made up by the next one.
+    "review-digest": {
+        "task": "agents.tasks.send_review_digest",
+        "schedule": crontab(minute="*/15"),
+    },
+    # A request goes overdue at a local midnight: reviewers hear of it within 15 minutes
+    # (the task does nothing unless REVIEW_ALERTS is "digest+overdue").
+    "overdue-review-alerts": {
+        "task": "agents.tasks.alert_overdue_requests",
+        "schedule": crontab(minute="*/15"),
     },
 }
 # --- Retention (LFPDPPP: kept no longer than its purpose needs; portal.retention) -----------
@@ -575,6 +597,8 @@ OTP_WEBAUTHN_RP_ID = urlsplit(OTP_WEBAUTHN_ALLOWED_ORIGINS[0]).hostname or "loca
 
 # --- Product rules --------------------------------------------------------------------------
 REVIEW_SLA_BUSINESS_DAYS = 3
+# How long the link to an agent's request status (in "Solicitud recibida") opens the page.
+REQUEST_STATUS_LINK_DAYS = env_count("REQUEST_STATUS_LINK_DAYS", 30)
 TEMPORARY_PASSWORD_HOURS = int(os.environ.get("TEMPORARY_PASSWORD_HOURS", "72"))
 # How an approved agent gets a first password: the agent manual's expired temporary password
 # (default), or a single-use set-password link, which puts no password in an email.

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from formtools.wizard.forms import ManagementForm
 
-from portal import ratelimit, texts
+from portal import funnel, ratelimit, texts
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -147,6 +147,9 @@ FLOW = "flow"  # the flow's key in the wizard's storage (formtools' `extra_data`
 # The step whose stored data failed formtools' final re-validation: its next GET shows it
 # bound, with the errors that sent the person back there.
 RECHECK = "recheck"
+# The steps this flow already counted in the funnel (portal.funnel): Regresar and the same
+# step posted again count once.
+COUNTED = "funnel"
 
 
 class PortalWizardMixin:
@@ -199,6 +202,29 @@ class PortalWizardMixin:
             self, step: str | None = None, data: Any = None, files: Any = None
         ) -> Form: ...
         def render(self, form: Form | None = None, **kwargs: Any) -> HttpResponse: ...
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        steps = [name for name, _form in getattr(cls, "form_list", ())]
+        if steps:
+            funnel.register(wizard=cls.funnel_name(), steps=steps, titles=cls.step_titles)
+
+    @classmethod
+    def funnel_name(cls) -> str:
+        """The wizard's name in the funnel: its app ("agents", "registration")."""
+        return cls.__module__.partition(".")[0]
+
+    def count_in_funnel(self, step: str) -> None:
+        """Count `step` passed, once per flow (the storage remembers it until reset)."""
+        counted = self.storage.extra_data.get(COUNTED, [])
+        if step not in counted:
+            self.storage.extra_data = {**self.storage.extra_data, COUNTED: [*counted, step]}
+            funnel.count(wizard=self.funnel_name(), step=step)
+
+    def process_step(self, form: Form) -> Any:
+        # Called for a step's valid POST only: showing a page counts nothing.
+        self.count_in_funnel(self.steps.current)
+        return super().process_step(form)  # type: ignore[misc]
 
     @classmethod
     def get_initkwargs(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -326,7 +352,17 @@ class PortalWizardMixin:
         # request, and a GET that writes.
         kwargs["step"] = self.done_step_name
         response: HttpResponse = super().render_done(form, **kwargs)  # type: ignore[misc]
+        if self.left_wizard(response):
+            funnel.count(wizard=self.funnel_name(), step=funnel.FINISHED)
         return response
+
+    def left_wizard(self, response: HttpResponse) -> bool:
+        """Whether `done` completed: it sends the person to the flow's own page, where a
+        refusal shows a step again or redirects to one (or to the wizard's entry)."""
+        if response.status_code not in (302, 303):
+            return False
+        wizard_urls = {reverse(self.start_url_name), *map(self.get_step_url, self.steps.all)}
+        return response["Location"] not in wizard_urls
 
     def has_progress(self) -> bool:
         """Whether the storage holds anything a visitor did (steps posted, checks passed)."""

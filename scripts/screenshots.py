@@ -117,9 +117,24 @@ def newest_email(
     raise SystemExit(f"no email whose subject has {subject_part!r} in the dev inbox")
 
 
-def agent_walk(page: Page, shots: Shooter, database: Path) -> None:
+def shoot_email(page: Page, shots: Shooter, message: email.message.EmailMessage, name: str) -> None:
+    """An email as a mail client shows it: its HTML part, alone, on a blank page (the
+    portal's Content-Security-Policy would drop the inline styles mail clients rely on)."""
+    html = message.get_body(preferencelist=("html",))
+    if html is not None:
+        page.goto("about:blank")
+        page.set_content(html.get_content())
+        shots.shoot(page, name)
+
+
+def plain_text(message: email.message.EmailMessage) -> str:
+    text = message.get_body(preferencelist=("plain",))
+    return text.get_content() if text else ""
+
+
+def agent_walk(page: Page, shots: Shooter, database: Path, var_dir: Path) -> None:
     names = ["home", "agent-login", "agent-1-errors", "agent-2-channels", "agent-3-role",
-             "agent-4-submit", "agent-5-sent"]  # fmt: skip
+             "agent-4-submit", "agent-5-sent", "agent-6-status"]  # fmt: skip
     page.goto("/")
     shots.shoot(page, "home")
     if shots.done(names[1:]):
@@ -155,6 +170,17 @@ def agent_walk(page: Page, shots: Shooter, database: Path) -> None:
     page.get_by_role("button", name="Continuar").click()
     expect(page.get_by_role("heading", name="Solicitud enviada")).to_be_visible()
     shots.shoot(page, "agent-5-sent")
+    if shots.done(names[7:]):
+        return
+    # The "request received" email's link to the request's status page (no login).
+    found = re.search(
+        r"\S+/agentes/solicitud/estado/\S+", plain_text(newest_email(var_dir, "recibida"))
+    )
+    if not found:
+        raise SystemExit("no status link in the request-received email")
+    page.goto(found.group(0))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    shots.shoot(page, "agent-6-status")
 
 
 def client_walk(page: Page, shots: Shooter, var_dir: Path) -> None:
@@ -174,8 +200,7 @@ def client_walk(page: Page, shots: Shooter, var_dir: Path) -> None:
     page.get_by_role("button", name="SIGUIENTE").click()
     expect(page.get_by_text("Paso 3 de 4")).to_be_visible()
     message = newest_email(var_dir, "código")
-    text = message.get_body(preferencelist=("plain",))
-    found = re.search(r"\(token\)[^:]*:\s*(\S+)", text.get_content() if text else "")
+    found = re.search(r"\(token\)[^:]*:\s*(\S+)", plain_text(message))
     if not found:
         raise SystemExit("no code in the code email")
     page.get_by_label("Código de confirmación (token)").fill(found.group(1))
@@ -183,16 +208,67 @@ def client_walk(page: Page, shots: Shooter, var_dir: Path) -> None:
     page.get_by_role("button", name="SIGUIENTE").click()
     expect(page.get_by_text("Paso 4 de 4")).to_be_visible()
     shots.shoot(page, "client-4-done")
-    # The code email as a mail client shows it: its HTML part, alone, on a blank page (the
-    # portal's Content-Security-Policy would drop the inline styles mail clients rely on).
-    html = message.get_body(preferencelist=("html",))
-    if html is not None:
-        page.goto("about:blank")
-        page.set_content(html.get_content())
-        shots.shoot(page, "email-code")
+    shoot_email(page, shots, message, "email-code")
 
 
-def review_walk(page: Page, shots: Shooter, login: tuple[str, str]) -> None:
+# The reviewers' morning digest (agents.alerts), sent as beat would on the next business day
+# (today, if it is one) at nine, so the picture does not depend on the day it is taken.
+DIGEST = """
+from datetime import datetime, time, timedelta
+import time_machine
+from django.utils import timezone
+from agents import alerts
+from portal.business_days import is_business_day
+day = timezone.localdate()
+while not is_business_day(day):
+    day += timedelta(days=1)
+with time_machine.travel(timezone.make_aware(datetime.combine(day, time(9))), tick=False):
+    print(alerts.send_digest())
+"""
+
+
+# A month of fictional history for the dashboard's picture, in the throwaway database only:
+# decided requests of the demo agents (a standard reason or another for the rejected ones) and
+# the wizards' daily counts, fewer at each step.
+HISTORY = """
+import random
+from datetime import timedelta
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+import agents.views, registration.views  # the wizards register their funnels
+from agents.models import AccessRequest, Agent, Role
+from agents.services.review import STANDARD_REJECTION_REASONS
+from portal.funnel import FINISHED, FUNNELS
+from portal.models import FunnelCount
+rng = random.Random(23)
+agents_, role = list(Agent.objects.all()), Role.objects.first()
+reviewer = get_user_model().objects.filter(is_superuser=True).first()
+now = timezone.now()
+for n in range(90):
+    filed = now - timedelta(days=rng.uniform(1, 30))
+    decided = min(filed + timedelta(hours=rng.expovariate(1 / 40)), now)
+    approved = rng.random() < 0.7
+    reason = "" if approved else rng.choice([*STANDARD_REJECTION_REASONS, "Solicitud duplicada."])
+    request = AccessRequest.objects.create(
+        agent=rng.choice(agents_), role=role, email=f"historial{n}@ejemplo.test",
+        status="aprobada" if approved else "rechazada", decided_by=reviewer,
+        rejection_reason=reason,
+    )
+    AccessRequest.objects.filter(pk=request.pk).update(created_at=filed, decided_at=decided)
+today = timezone.localdate()
+for days_ago in range(30):
+    for wizard in FUNNELS.values():
+        visitors = rng.randint(20, 40)
+        for step in (*wizard.steps, FINISHED):
+            FunnelCount.objects.create(
+                wizard=wizard.wizard, step=step, day=today - timedelta(days=days_ago),
+                count=visitors,
+            )
+            visitors = int(visitors * rng.uniform(0.6, 0.95))
+"""
+
+
+def review_walk(page: Page, shots: Shooter, login: tuple[str, str], var_dir: Path) -> None:
     page.goto("/admin/")
     page.get_by_label("Nombre de usuario").fill(login[0])
     page.get_by_label("Contraseña").fill(login[1])
@@ -200,12 +276,24 @@ def review_walk(page: Page, shots: Shooter, login: tuple[str, str]) -> None:
     page.get_by_role("link", name="Solicitudes de acceso").first.click()
     expect(page.locator("#result_list")).to_be_visible()
     shots.shoot(page, "review-queue")
+    manage("shell", "-c", HISTORY, env=embedded_env(var_dir))
+    page.goto("/admin/tablero/")
+    expect(page.locator("img").first).to_be_visible()
+    page.wait_for_load_state("networkidle")  # every chart's SVG loaded
+    shots.shoot(page, "dashboard")
+    if shots.done(["email-digest"]):
+        return
+    manage("shell", "-c", DIGEST, env=embedded_env(var_dir))
+    shoot_email(page, shots, newest_email(var_dir, "resumen"), "email-digest")
 
 
 WALKS: list[tuple[list[str], str]] = [
-    (["home", "agent-login", "agent-1", "agent-2", "agent-3", "agent-4", "agent-5"], "agent"),
+    (
+        ["home", "agent-login", "agent-1", "agent-2", "agent-3", "agent-4", "agent-5", "agent-6"],
+        "agent",
+    ),  # fmt: skip
     (["client-1", "client-2", "client-3", "client-4", "email-code"], "client"),
-    (["review-queue"], "review"),
+    (["review-queue", "dashboard", "email-digest"], "review"),
 ]
 
 
@@ -239,9 +327,11 @@ def main(argv: list[str] | None = None) -> int:
             with sync_playwright() as playwright:
                 browser = launch_chromium(playwright)
                 walks: dict[str, Callable[[Page], None]] = {
-                    "agent": lambda page: agent_walk(page, shots, var_dir / "alta.sqlite3"),
+                    "agent": lambda page: agent_walk(
+                        page, shots, var_dir / "alta.sqlite3", var_dir
+                    ),
                     "client": lambda page: client_walk(page, shots, var_dir),
-                    "review": lambda page: review_walk(page, shots, login),
+                    "review": lambda page: review_walk(page, shots, login, var_dir),
                 }
                 for screens, walk in WALKS:
                     if shots.done(screens):
