@@ -66,8 +66,12 @@ def count(*, wizard: str, step: str) -> None:
     """One more visitor passed `step` of `wizard` today (local date); never raises."""
     params: list[Any] = [wizard, step, timezone.localdate()]
     try:
-        # A savepoint when called inside a transaction: a failure here leaves it usable.
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_upsert_sql(), params)
+        if connection.in_atomic_block:
+            # A savepoint inside a transaction: a failure here leaves it usable.
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(_upsert_sql(), params)
+        else:  # the wizards' POSTs (no ATOMIC_REQUESTS): one statement, committed alone
+            with connection.cursor() as cursor:
+                cursor.execute(_upsert_sql(), params)
     except DatabaseError:
         log.warning("funnel count of %s/%s dropped", wizard, step, exc_info=True)

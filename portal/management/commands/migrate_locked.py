@@ -5,10 +5,17 @@ DuplicateTable. Compose runs a one-shot `migrate` service first, yet an operator
 start a second one (`docker compose run`, a Kubernetes Job retried while the first is alive),
 so each run waits here for a PostgreSQL advisory lock, then migrates what is left: nothing,
 if another run got there first.
+
+A waiting run asks for the lock again every half second (`pg_try_advisory_lock`) instead of
+blocking in one `pg_advisory_lock` statement: `CREATE INDEX CONCURRENTLY` (the indexes built
+while the previous release serves) waits for every transaction older than it to end, and a
+statement blocked on the lock is one; it would wait on the run holding the lock, which waits
+on the index, for ever (PostgreSQL sees no deadlock: the lock's holder is another connection).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.management import call_command
@@ -17,6 +24,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 # Any fixed 64-bit number, the same in every run: "alta" in ASCII.
 MIGRATE_LOCK = 0x616C7461
+RETRY_SECONDS = 0.5
 
 
 class Command(BaseCommand):
@@ -39,7 +47,11 @@ class Command(BaseCommand):
         try:
             with holder.cursor() as cursor:
                 self.stdout.write("Esperando el candado de migraciones…")
-                cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATE_LOCK])
+                while True:
+                    cursor.execute("SELECT pg_try_advisory_lock(%s)", [MIGRATE_LOCK])
+                    if cursor.fetchone()[0]:
+                        break
+                    time.sleep(RETRY_SECONDS)
                 try:
                     call_command("migrate", database=alias, interactive=interactive)
                 finally:
