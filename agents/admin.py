@@ -35,6 +35,7 @@ from django.views.decorators.http import require_POST
 
 from portal.accounts.services import mask_email
 from portal.csv_export import csv_lines
+from portal.dashboard import DateRange
 from portal.links import email_base_url
 from portal.masks import mask_rfc
 from portal.record_access import RecordAccessMixin
@@ -575,7 +576,7 @@ class AccessRequestAdmin(ReadOnlyAdmin[AccessRequest]):  # changed only by a dec
     def _stream_export(self, request: HttpRequest, form: ExportForm) -> StreamingHttpResponse:
         export = exports.export_csv(
             kind=form.cleaned_data["kind"],
-            dates=exports.DateRange(form.cleaned_data["desde"], form.cleaned_data["hasta"]),
+            dates=DateRange(form.cleaned_data["desde"], form.cleaned_data["hasta"]),
             by=self._reviewer(request),
         )
         response = StreamingHttpResponse(

@@ -146,11 +146,17 @@ class RequestFigures:
         return [*zip(STANDARD_REJECTION_REASONS, standard, strict=True), (OTHER_REASON, other)]
 
 
-def within_sla(buckets: list[int]) -> str:
-    """The share of `buckets` (RequestFigures.time_to_decision) decided within the SLA, as a
-    percentage with one decimal ("" for none decided)."""
+def share_within_sla(buckets: list[int]) -> float | None:
+    """The percentage of `buckets` (RequestFigures.time_to_decision) decided within the SLA
+    (None for none decided)."""
     total = sum(buckets)
-    return number_format(sum(buckets[:-1]) * 100 / total, decimal_pos=1) if total else ""
+    return sum(buckets[:-1]) * 100 / total if total else None
+
+
+def within_sla(buckets: list[int]) -> str:
+    """`share_within_sla` written with one decimal ("" for none decided)."""
+    share = share_within_sla(buckets)
+    return "" if share is None else number_format(share, decimal_pos=1)
 
 
 def queue_chart(figures: RequestFigures) -> Chart:
@@ -217,7 +223,7 @@ def headline(figures: RequestFigures) -> list[Headline]:
     total = sum(buckets)
     share = (
         Headline(
-            "en-plazo", _("Decididas en plazo"), sum(buckets[:-1]) * 100 / total,
+            "en-plazo", _("Decididas en plazo"), share_within_sla(buckets),
             f"{within_sla(buckets)}\N{NO-BREAK SPACE}%",
             ngettext(
                 "De %(total)s decidida en el periodo, en %(n)s días hábiles o menos.",

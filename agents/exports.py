@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.aggregates import StringAgg
@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.business_days import business_days_between
 from portal.csv_export import Cell
+from portal.dashboard import DateRange
 from portal.models import RecordAccess
 from portal.record_access import record_access_log
 
@@ -67,23 +68,6 @@ class Kind:
         (REQUESTS, _("Solicitudes")),
         (DECISIONS, _("Decisiones")),
     ]
-
-
-@dataclass(frozen=True)
-class DateRange:
-    """Local dates, both included."""
-
-    start: date
-    end: date
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        """The first moment of `start` and the first moment after `end`, local time."""
-        first = datetime.combine(self.start, time.min)
-        after = datetime.combine(self.end + timedelta(days=1), time.min)
-        return timezone.make_aware(first), timezone.make_aware(after)
-
-    def __str__(self) -> str:
-        return f"{self.start.isoformat()}/{self.end.isoformat()}"
 
 
 @dataclass
@@ -142,10 +126,9 @@ def export_csv(*, kind: str, dates: DateRange, by: User) -> Export:
 
 
 def _in_range(kind: str, dates: DateRange) -> QuerySet[Any]:
-    first, after = dates.bounds()
     if kind == Kind.REQUESTS:
-        return AccessRequest.objects.filter(created_at__gte=first, created_at__lt=after)
-    return Decision.objects.filter(decided_at__gte=first, decided_at__lt=after)
+        return AccessRequest.objects.filter(created_at__gte=dates.since, created_at__lt=dates.until)
+    return Decision.objects.filter(decided_at__gte=dates.since, decided_at__lt=dates.until)
 
 
 def _local(moment: datetime | None) -> str | None:

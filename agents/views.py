@@ -75,6 +75,7 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
     cancel_url_name = "agents:request_cancel"
     steps_folder = "agents/steps"
     step_titles = STEP_TITLES
+    funnel_title = gettext_lazy("Embudo de la solicitud de acceso de agentes")
     final_step = "sent"
     continue_label = gettext_lazy("Continuar")
 

@@ -54,6 +54,10 @@ class DateRange:
         """The first instant after `end`, local time."""
         return timezone.make_aware(datetime.combine(self.end + timedelta(1), time.min))
 
+    def __str__(self) -> str:
+        """The range as an ISO 8601 interval: "2026-01-01/2026-01-31"."""
+        return f"{self.start.isoformat()}/{self.end.isoformat()}"
+
 
 def local_date(field: str) -> TruncDate:
     """`field` (a datetime column) as its local date, computed by the database."""

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from django.http import HttpRequest
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from notifications.models import OutboxEmail
 
@@ -234,20 +233,14 @@ def outbox_headline(rows: list[tuple[date, dict[OutboxEmail.Status, int]]]) -> l
     return [count_headline("correos-fallidos", _("Correos fallidos en el periodo"), failed)]
 
 
-FUNNEL_TITLES: dict[str, StrOrPromise] = {
-    "agents": gettext_lazy("Embudo de la solicitud de acceso de agentes"),
-    "registration": gettext_lazy("Embudo del registro de clientes"),
-}
-
-
 def funnel_chart(wizard: str) -> Callable[[dict[str, FunnelFigures]], Chart]:
     def build(funnels: dict[str, FunnelFigures]) -> Chart:
-        figures = funnels[wizard]
-        titles = FUNNELS[wizard].titles
+        figures, declared = funnels[wizard], FUNNELS[wizard]
+        titles = declared.titles
         names = [_("Terminaron") if s == FINISHED else titles.get(s, s) for s in figures.steps]
         totals = ", ".join(f"{name}: {n}" for name, n in zip(names, figures.totals, strict=True))
         return Chart(
-            f"embudo-{wizard}", FUNNEL_TITLES.get(wizard, wizard), "Line", _("Día"),
+            f"embudo-{wizard}", declared.title, "Line", _("Día"),
             [day_label(day) for day, _c in figures.days],
             [(name, [counts[i] for _d, counts in figures.days]) for i, name in enumerate(names)],
             summary=_("Visitantes que pasaron cada paso en el periodo: %(totals)s.")

@@ -15,6 +15,7 @@ dropped: counting never breaks the wizard.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,9 +36,11 @@ FINISHED = "fin"  # the step name of "completed the wizard" (a step is never nam
 
 @dataclass(frozen=True)
 class Funnel:
-    """A wizard's steps in order, with their titles, as the dashboard shows them."""
+    """A wizard's steps in order, with their titles, and the funnel's title, as the dashboard
+    shows them."""
 
     wizard: str
+    title: StrOrPromise
     steps: tuple[str, ...]
     titles: Mapping[str, StrOrPromise]
 
@@ -47,10 +50,16 @@ class Funnel:
 FUNNELS: dict[str, Funnel] = {}
 
 
-def register(*, wizard: str, steps: Sequence[str], titles: Mapping[str, StrOrPromise]) -> None:
+def register(
+    *,
+    wizard: str,
+    title: StrOrPromise,
+    steps: Sequence[str],
+    titles: Mapping[str, StrOrPromise],
+) -> None:
     """Declare a wizard's funnel; a second wizard of the same app with the same steps (the
     client registration with a key) counts in the first one's."""
-    FUNNELS.setdefault(wizard, Funnel(wizard, tuple(steps), titles))
+    FUNNELS.setdefault(wizard, Funnel(wizard, title, tuple(steps), titles))
 
 
 def _upsert_sql() -> str:
@@ -65,13 +74,11 @@ def _upsert_sql() -> str:
 def count(*, wizard: str, step: str) -> None:
     """One more visitor passed `step` of `wizard` today (local date); never raises."""
     params: list[Any] = [wizard, step, timezone.localdate()]
+    # A savepoint inside a transaction, so a failure here leaves it usable; the wizards' POSTs
+    # (no ATOMIC_REQUESTS) run the statement alone, committed by itself.
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        if connection.in_atomic_block:
-            # A savepoint inside a transaction: a failure here leaves it usable.
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(_upsert_sql(), params)
-        else:  # the wizards' POSTs (no ATOMIC_REQUESTS): one statement, committed alone
-            with connection.cursor() as cursor:
-                cursor.execute(_upsert_sql(), params)
+        with guard, connection.cursor() as cursor:
+            cursor.execute(_upsert_sql(), params)
     except DatabaseError:
         log.warning("funnel count of %s/%s dropped", wizard, step, exc_info=True)

@@ -185,6 +185,7 @@ class PortalWizardMixin:
     cancel_url_name = ""
     steps_folder = ""
     step_titles: Mapping[str, StrOrPromise] = {}
+    funnel_title: StrOrPromise = ""  # the wizard's funnel on the dashboard (portal.funnel)
     final_step = ""
     continue_label: StrOrPromise = ""
     expired_message: StrOrPromise = ""
@@ -207,7 +208,12 @@ class PortalWizardMixin:
         super().__init_subclass__(**kwargs)
         steps = [name for name, _form in getattr(cls, "form_list", ())]
         if steps:
-            funnel.register(wizard=cls.funnel_name(), steps=steps, titles=cls.step_titles)
+            funnel.register(
+                wizard=cls.funnel_name(),
+                title=cls.funnel_title or cls.funnel_name(),
+                steps=steps,
+                titles=cls.step_titles,
+            )
 
     @classmethod
     def funnel_name(cls) -> str:

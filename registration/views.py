@@ -77,6 +77,7 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):  #
     cancel_url_name = "registration:cancel"
     steps_folder = "registration/steps"
     step_titles = STEP_TITLES
+    funnel_title = gettext_lazy("Embudo del registro de clientes")
     final_step = "confirmation"
     continue_label = gettext_lazy("SIGUIENTE")
     expired_message = gettext_lazy(
