@@ -5,8 +5,12 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
+# npm tools, each in a folder of its own with its lock (tools/*/package-lock.json): the Nu Html
+# Checker the suite runs (vnu.jar, on Java), and Lighthouse for `make lighthouse` only.
+VNU_STAMP        := tools/vnu/node_modules/.installed
+LIGHTHOUSE_STAMP := tools/lighthouse/node_modules/.installed
 
-.PHONY: run test lint bench bench-email bench-web bench-fleet bench-import install system-deps demo clean messages screenshots
+.PHONY: run test lint bench bench-email bench-web bench-fleet bench-import install system-deps demo clean messages screenshots lighthouse
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,7 +72,8 @@ demo: install
 	$(BIN)/python manage.py load_demo
 
 # Debian packages the suite runs for real: PostgreSQL, Redis, Chromium and flite (the captcha's
-# audio), installed as root when missing; the tests start throwaway instances of the servers.
+# audio), Java and npm (the Nu Html Checker), installed as root when missing; the tests start
+# throwaway instances of the servers.
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -76,6 +81,8 @@ system-deps:
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v flite >/dev/null 2>&1 || missing="$$missing flite"; \
 	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Instalando:$$missing"; \
@@ -85,7 +92,19 @@ system-deps:
 	  fi; \
 	fi
 
-test: install system-deps
+# `npm ci` installs exactly the lock; --ignore-scripts: vnu-jar's postinstall would download a
+# Java of its own from GitHub, and the system's (system-deps) is the one used.
+$(VNU_STAMP): tools/vnu/package-lock.json | system-deps
+	cd tools/vnu && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(LIGHTHOUSE_STAMP): tools/lighthouse/package-lock.json | system-deps
+	cd tools/lighthouse && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Every page the suite renders also goes through the Nu Html Checker at the session's end
+# (tests/html_check.py): an error in the markup fails the run.
+test: install system-deps $(VNU_STAMP)
 	$(BIN)/python -m pytest
 
 # Figures, not pass/fail (about 15 minutes): every wizard step's req/s and p50/p95/p99 under
@@ -128,6 +147,13 @@ bench-import: install system-deps
 # default with the demo data in a throwaway folder: nothing of var/ is touched.
 screenshots: install system-deps
 	$(BIN)/python scripts/screenshots.py
+
+# Figures, not pass/fail (about two minutes): Lighthouse 12 (mobile, default throttling) on the
+# home, both logins and both wizards' first steps, served by gunicorn with production settings
+# on a throwaway PostgreSQL and Redis with the demo data; writes docs/lighthouse.md and
+# var/lighthouse/<page>.json.
+lighthouse: install system-deps $(LIGHTHOUSE_STAMP)
+	$(BIN)/python scripts/lighthouse.py
 
 # ruff (format + check), mypy with django-stubs (it reads portal.settings, which needs no
 # environment variables), bandit on the apps, and pip-audit on the pinned packages: a known

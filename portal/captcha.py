@@ -104,6 +104,11 @@ class CaptchaWidget(CaptchaTextInput):  # type: ignore[misc]
         # Both outputs are markup their templates (or render_input) escaped already.
         self.fetch_captcha_store(name, value, attrs, self.generator)
         context = self.get_context(name, self._value, attrs)
+        for sub in context["widget"]["subwidgets"]:
+            if sub["type"] == "hidden":
+                # The field's attributes (required, aria-describedby, autocomplete) are the
+                # answer's: HTML allows none of them on a hidden input.
+                sub["attrs"] = {k: v for k, v in sub["attrs"].items() if k == "id"}
         renderer = renderer or get_default_renderer()
         context["inputs"] = [
             mark_safe(renderer.render(sub["template_name"], {"widget": sub}))  # noqa: S308  # nosec B308, B703

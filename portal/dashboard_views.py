@@ -26,6 +26,7 @@ from django.views.decorators.cache import never_cache
 
 from . import dashboard, dashboard_charts
 from .dashboard import DateRange
+from .date_input import IsoDateInput
 
 PERMISSION = "portal.view_dashboard"
 
@@ -37,12 +38,12 @@ class RangeForm(forms.Form):
     desde = forms.DateField(
         label=gettext_lazy("Desde"),
         required=False,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        widget=IsoDateInput,
     )
     hasta = forms.DateField(
         label=gettext_lazy("Hasta"),
         required=False,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        widget=IsoDateInput,
     )
 
     def clean(self) -> dict[str, Any]:
