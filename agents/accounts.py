@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from portal.accounts import AccountConfig
 
@@ -30,7 +31,7 @@ def _personal_data(user: User) -> list[tuple[Any, list[Any]]]:
 AGENTS = AccountConfig(
     user_kind="agent",
     namespace="agents",
-    display_name="Agentes",
+    display_name=gettext_noop("Agentes"),
     account_page="manage",
     forced_password_change=True,
     contact_confirmation=True,

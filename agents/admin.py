@@ -36,6 +36,7 @@ from django.views.decorators.http import require_POST
 from portal.accounts.services import mask_email
 from portal.csv_export import csv_lines
 from portal.dashboard import DateRange
+from portal.date_input import IsoDateInput
 from portal.links import email_base_url
 from portal.masks import mask_rfc
 from portal.record_access import RecordAccessMixin
@@ -107,17 +108,10 @@ class EmailOverrideForm(forms.Form):
     )
 
 
-class ExportDateInput(forms.DateInput):
-    """The browser's date picker; what it posts is ISO (aaaa-mm-dd) in every language."""
-
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
-
-
 class ExportForm(forms.Form):
-    """What to export (the kinds `kinds` allows) and the local dates, both included."""
+    """What to export (the kinds `kinds` allows) and the local dates, both included, in the
+    browser's date picker (ISO in every language; a posted value that is no date shows empty,
+    its error says why)."""
 
     date_errors = {
         "required": _("Escribe la fecha."),
@@ -125,13 +119,13 @@ class ExportForm(forms.Form):
     }
     desde = forms.DateField(
         label=_("Desde"),
-        widget=ExportDateInput,
+        widget=IsoDateInput,
         input_formats=["%Y-%m-%d"],
         error_messages=date_errors,
     )
     hasta = forms.DateField(
         label=_("Hasta"),
-        widget=ExportDateInput,
+        widget=IsoDateInput,
         input_formats=["%Y-%m-%d"],
         error_messages=date_errors,
     )
@@ -211,10 +205,15 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = _("vencidas (más de %(days)s días hábiles)") % {
-        "days": settings.REVIEW_SLA_BUSINESS_DAYS
-    }
     parameter_name = "vencida"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Per request, in the reviewer's language: a class attribute would be filled once, at
+        # import, in the default one.
+        self.title = gettext("vencidas (más de %(days)s días hábiles)") % {
+            "days": settings.REVIEW_SLA_BUSINESS_DAYS
+        }
+        super().__init__(*args, **kwargs)
 
     def lookups(
         self, request: HttpRequest, model_admin: admin.ModelAdmin[AccessRequest]
@@ -238,7 +237,7 @@ class AccessRequestAdmin(ReadOnlyAdmin[AccessRequest]):  # changed only by a dec
     # (change_list.html and css/admin-review.css do the rest).
     list_display = (
         "agent_key", "agent_name", "promotoria", "channel_list", "role", "email_delivery",
-        "email_differs_from_saa", "submitted", "age", "status",
+        "email_differs", "submitted", "age", "status",
     )  # fmt: skip
     list_display_links = ("agent_key", "agent_name")
     list_filter = (
@@ -259,7 +258,7 @@ class AccessRequestAdmin(ReadOnlyAdmin[AccessRequest]):  # changed only by a dec
     actions = ["approve_selected", "reject_selected", "resend_credentials"]
     fields = (
         "agent", "status", "role_name", "channel_list", "email", "email_undeliverable_at",
-        "email_differs_from_saa", "created_at", "age",
+        "email_differs", "created_at", "age",
         "decided_at", "decided_by_name", "rejection_reason",
     )  # fmt: skip
     change_form_template = "admin/agents/accessrequest/change_form.html"
@@ -336,6 +335,12 @@ class AccessRequestAdmin(ReadOnlyAdmin[AccessRequest]):  # changed only by a dec
             mask_email(obj.email),
             _("Correo no entregable"),
         )
+
+    # Words, as the filter beside it says them: admin's icon for a boolean draws "No" as a red
+    # ⊗, which reads as an error.
+    @admin.display(description=_("correo distinto del SAA"), ordering="email_differs_from_saa")
+    def email_differs(self, obj: AccessRequest) -> str:
+        return gettext("Sí") if obj.email_differs_from_saa else gettext("No")
 
     # Decisions: bulk actions on the changelist …
 

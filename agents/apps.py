@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AgentsConfig(AppConfig):
     name = "agents"
-    verbose_name = "Agentes"
+    verbose_name = _("Agentes")  # the admin's section, in the reviewer's language
 
     def ready(self) -> None:
         from notifications import secret_providers

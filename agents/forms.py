@@ -61,12 +61,28 @@ def has_access_message(manage_url: str) -> SafeString:
     )
 
 
+# A key typed on a phone: the number pad, no autofill from other sites' fields.
+KEY_ATTRS = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+
+
 class IdentifyAgentForm(IdentifyOnceForm):
     """Step "Identificar Agente"; `verified` is `{"fp", "agent"}` from the wizard's storage."""
 
-    clave_agente = forms.CharField(label=_("Clave de agente"), max_length=20)
-    clave_promotoria = forms.CharField(label=_("Clave Promotoría"), max_length=20)
-    rfc = forms.CharField(label=_("RFC"), max_length=20)
+    # The SAA's keys are digits: a phone opens its number pad (type stays text, so a leading
+    # zero and any key the SAA may add with a letter are still typed as they are).
+    clave_agente = forms.CharField(
+        label=_("Clave de agente"), max_length=20, widget=forms.TextInput(attrs=KEY_ATTRS)
+    )
+    clave_promotoria = forms.CharField(
+        label=_("Clave Promotoría"), max_length=20, widget=forms.TextInput(attrs=KEY_ATTRS)
+    )
+    rfc = forms.CharField(
+        label=_("RFC"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
 
     refused_by = (services.IdentificationError,)
 
@@ -180,8 +196,16 @@ class BurntCaptchaField(CaptchaField):  # type: ignore[misc]
 class SubmitRequestForm(EmailTypedTwiceMixin, forms.Form):
     """Step "Envío de solicitud": email twice and the captcha."""
 
-    email = forms.EmailField(label=_("Correo electrónico"), max_length=254)
-    email_confirmation = forms.EmailField(label=_("Confirmar correo electrónico"), max_length=254)
+    email = forms.EmailField(
+        label=_("Correo electrónico"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    email_confirmation = forms.EmailField(
+        label=_("Confirmar correo electrónico"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     captcha = BurntCaptchaField(
         label=_("Código de verificación"),
         help_text=_("Escribe los caracteres que ves en la imagen, en mayúsculas o minúsculas."),
@@ -226,4 +250,6 @@ class SubmitRequestForm(EmailTypedTwiceMixin, forms.Form):
 class AgentSearchForm(forms.Form):
     """Búsqueda de Agentes on the agent portal's home."""
 
-    numero = forms.CharField(label=_("Numero de Agente"), max_length=20)
+    numero = forms.CharField(
+        label=_("Numero de Agente"), max_length=20, widget=forms.TextInput(attrs=KEY_ATTRS)
+    )

@@ -18,14 +18,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from formtools.wizard.views import NamedUrlSessionWizardView, normalize_name
+from django.views.decorators.http import require_http_methods
+from formtools.wizard.views import NamedUrlSessionWizardView
 
 from portal import ratelimit
 from portal.accounts import services as account
 from portal.accounts.guards import account_required
 from portal.captcha import CaptchaWidget, new_challenge
 from portal.links import email_base_url
-from portal.wizards import PortalWizardMixin, fingerprint
+from portal.wizards import CancelTexts, PortalWizardMixin, cancel_page, fingerprint
 
 from . import forms, services
 from .accounts import AGENTS
@@ -78,6 +79,7 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
     funnel_title = gettext_lazy("Embudo de la solicitud de acceso de agentes")
     final_step = "sent"
     continue_label = gettext_lazy("Continuar")
+    secret_fields = {"submit": ("captcha",)}  # its answer is never kept for the next page
 
     expired_message = gettext_lazy(
         "Tu sesión de solicitud expiró o cambió. Continúa desde este paso."
@@ -248,12 +250,30 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
         return redirect("agents:request_sent")
 
 
+CANCEL_WORDS = CancelTexts(
+    title=gettext_lazy("¿Cancelar la solicitud?"),
+    explanation=gettext_lazy(
+        "Si la cancelas, se borra lo que capturaste en esta solicitud (tus claves, los "
+        "canales, el rol y el correo) y vuelves a la página de ingreso. Para solicitar tu "
+        "acceso después tendrás que empezar de nuevo."
+    ),
+    confirm=gettext_lazy("Sí, cancelar la solicitud"),
+    back=gettext_lazy("No, volver a la solicitud"),
+)
+
+
 @never_cache
+@require_http_methods(["GET", "POST"])
 def cancel_request(request: HttpRequest) -> HttpResponse:
-    """Cancelar: forget the wizard's data and return to the login page."""
-    request.session.pop(f"wizard_{normalize_name(AccessRequestWizard.__name__)}", None)
-    request.session.pop(PENDING_REQUEST_SESSION_KEY, None)
-    return redirect("agents:login")
+    """Cancelar: asks first; its POST forgets the wizard's data and returns to the login
+    page."""
+    return cancel_page(
+        request,
+        wizards=[AccessRequestWizard],
+        words=CANCEL_WORDS,
+        landing=reverse("agents:login"),
+        forget=[PENDING_REQUEST_SESSION_KEY],
+    )
 
 
 @never_cache
@@ -302,9 +322,13 @@ def request_sent(request: HttpRequest) -> HttpResponse:
     )
     if access_request is None:
         return redirect("agents:login")
+    # The steps as this agent took them: "Datos <channels chosen>", as the wizard named it.
+    names = [channel.name for channel in access_request.channels.all()]
+    role_title = _("Datos %(channels)s") % {"channels": " / ".join(names)} if names else None
+    titles = {**STEP_TITLES, "role": role_title or STEP_TITLES["role"]}
     context = {
         "access_request": access_request,
-        "step_titles": [(n, STEP_TITLES[n]) for n in [*dict(STEPS), "sent"]],
+        "step_titles": [(n, titles[n]) for n in [*dict(STEPS), "sent"]],
         "step_number": len(STEPS) + 1,
         "step_total": len(STEPS) + 1,
         "step_title": STEP_TITLES["sent"],

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from portal import redis_health
+from portal.call_center import call_center_link
 
 from . import crypto, secret_providers
 from .models import PENDING_SPELLINGS, OutboxEmail
@@ -150,7 +151,8 @@ def render_email(email: OutboxEmail, extra: dict[str, Any] | None = None) -> Ema
     with translation.override(email.language or settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
         text = render_to_string(f"{base}.txt", context)
-        html = render_to_string(f"{base}.html", context)
+        # The HTML part shows the number as a tel: link a phone dials; the text part, as text.
+        html = render_to_string(f"{base}.html", {**context, "call_center": call_center_link()})
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [email.to])
     message.attach_alternative(html, "text/html")
     message.extra_headers["X-Alta-Outbox-Id"] = str(email.pk)

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from . import arco
@@ -83,7 +84,7 @@ class ArcoRequestAdmin(admin.ModelAdmin[ArcoRequest]):
         decision = getattr(obj, "decision", None)
         if decision is None:
             return "—"
-        when = timezone.localtime(decision.decided_at).strftime("%d/%m/%Y %H:%M")
+        when = date_format(timezone.localtime(decision.decided_at), "SHORT_DATETIME_FORMAT")
         return (
             f"{decision.get_outcome_display()} · {when} · {decision.decided_by} · {decision.reason}"
         )

@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView
@@ -92,6 +93,6 @@ class MyDataView(AccountRequiredMixin, AccountPageMixin, FormView[ArcoRequestFor
         except arco.TooManyRequests:
             form.add_error(None, TOO_MANY)
             return self.form_invalid(form)
-        due = filed.due_on.strftime("%d/%m/%Y")
+        due = date_format(filed.due_on, "DATE_FORMAT")
         messages.success(self.request, REQUEST_FILED % {"folio": str(filed), "due": due})
         return redirect(self.config.url_name("my_data"))

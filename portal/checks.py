@@ -4,6 +4,7 @@ in emails without the portal's own address."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +23,8 @@ _EXAMPLE_VALUES = {
 _CATCHER_HOSTS = ("mailpit", "mailhog", "smtp4dev", "mailcatcher", "maildev", "mailtrap")
 _CATCHER_PORT = 1025  # the catchers' usual SMTP port; on loopback nothing else listens there
 _LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+# What a tel: link dials: digits, with "+" and the country code first ("+528006385433").
+_DIALABLE = re.compile(r"\+?[0-9]+")
 
 
 def is_placeholder(value: str) -> bool:
@@ -178,3 +181,18 @@ def check_production_values(**_: Any) -> list[checks.CheckMessage]:
         privacy_unset=settings.PRIVACY_UNSET,
     )
     return [checks.Warning(problem, id=check_id) for check_id, problem in problems]
+
+
+@checks.register()
+def check_call_center_tel(**_: Any) -> list[checks.CheckMessage]:
+    """CALL_CENTER_TEL is what every page's tel: link dials: letters, spaces or dashes there
+    would make a link that a phone cannot call, or dials a wrong number."""
+    if _DIALABLE.fullmatch(settings.CALL_CENTER_TEL):
+        return []
+    return [
+        checks.Error(
+            f"CALL_CENTER_TEL={settings.CALL_CENTER_TEL!r} is not dialable: digits only, "
+            "with a leading '+' and the country code (e.g. +528006385433).",
+            id="alta.E001",
+        )
+    ]

@@ -339,6 +339,9 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "es-mx"
 LANGUAGES = [("es-mx", "Español"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as each language writes them ("5 de enero de 2027", "January 5, 2027"), ahead of
+# Django's own formats: pages and emails name a format (DATE_FORMAT…), never a pattern.
+FORMAT_MODULE_PATH = ["portal.formats"]
 # The switcher's cookie with the session cookie's flags: HTTPS only in production, out of
 # scripts' reach, and not sent by other sites' forms.
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -605,7 +608,12 @@ TEMPORARY_PASSWORD_HOURS = int(os.environ.get("TEMPORARY_PASSWORD_HOURS", "72"))
 AGENT_CREDENTIALS = os.environ.get("AGENT_CREDENTIALS", "temporary_password")
 if AGENT_CREDENTIALS not in {"temporary_password", "link"}:
     raise ImproperlyConfigured("AGENT_CREDENTIALS must be 'temporary_password' or 'link'.")
-CALL_CENTER_PHONE = os.environ.get("CALL_CENTER_PHONE", "01800-00MetLife (6385433)")
+# The Call Center as people read it (pages, emails, form errors) and as a phone dials it (the
+# tel: link beside it): Mexico dropped the "01" of toll-free numbers in 2019 and a keypad
+# cannot dial letters. The default is a fictional number; portal/checks.py refuses a
+# CALL_CENTER_TEL with anything but digits and a leading "+".
+CALL_CENTER_PHONE = os.environ.get("CALL_CENTER_PHONE", "800 MetLife (800 638 5433)")
+CALL_CENTER_TEL = os.environ.get("CALL_CENTER_TEL", "+528006385433")
 # The privacy notice (LFPDPPP): who is responsible for the data, where, and the address for
 # privacy matters, shown on /privacidad/ and beside each form that collects data. The
 # defaults are fictional: an operator sets the insurer's (docs/deploy.md). A new

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 # --- Login ---------------------------------------------------------------------------------
 INVALID_LOGIN_USERNAME = _(
-    "Usuario o clave incorrectos. Después de varios intentos fallidos el acceso se bloquea "
+    "Usuario o contraseña incorrectos. Después de varios intentos fallidos el acceso se bloquea "
     "por un tiempo; si olvidaste tu contraseña, recupérala con «¿Olvidaste tu contraseña?»."
 )
 INVALID_LOGIN_EMAIL = _(

@@ -15,6 +15,14 @@ urlpatterns = [
     path("seguridad/", pages.security, name="security"),
     # The agent portal's own address, as /clientes/ is the clients': its home, or its login.
     path("agentes/", RedirectView.as_view(pattern_name="agents:home"), name="agents-root"),
+    # The favicon and home-screen icons at the addresses browsers ask for unlinked too.
+    path("favicon.ico", views.favicon_ico, name="favicon-ico"),
+    path("favicon.svg", views.favicon_svg, name="favicon-svg"),
+    path("apple-touch-icon.png", views.app_icon, {"size": 180}, name="apple-touch-icon"),
+    path("apple-touch-icon-precomposed.png", views.app_icon, {"size": 180}),
+    path("icon-192.png", views.app_icon, {"size": 192}, name="icon-192"),
+    path("icon-512.png", views.app_icon, {"size": 512}, name="icon-512"),
+    path("manifest.webmanifest", views.web_manifest, name="web-manifest"),
     path("salud/", views.health, name="health"),
     path("salud/vivo/", views.liveness, name="liveness"),
     path("metricas/", metrics.metrics, name="metrics"),

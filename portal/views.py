@@ -22,15 +22,17 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from notifications import heartbeat, selectors
 
-from . import metrics, ratelimit, redis_health, texts
+from . import icons, metrics, ratelimit, redis_health, texts
 from .accounts import configs
 from .accounts import services as account_services
+from .call_center import call_center_link
+from .context_processors import today_label
 from .logging import request_id
 
 log = logging.getLogger(__name__)
@@ -188,8 +190,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     thing down; the request id lets support find the error's log lines."""
     context = {
         "brand": settings.PORTAL_BRAND,
-        "call_center": settings.CALL_CENTER_PHONE,
+        "call_center": call_center_link(),
         "today": timezone.localdate(),
+        "today_label": today_label(timezone.localdate(), translation.get_language()),
         "request_id": request_id.get(),
     }
     return HttpResponseServerError(render_to_string("500.html", context))
@@ -259,3 +262,46 @@ def captcha_audio(request: HttpRequest, key: str | None) -> HttpResponseBase:
         raise Http404
     response: HttpResponseBase = audio(request, key)  # a ranged file response, or a 410
     return response
+
+
+# --- Favicon, app icons and the web app manifest (portal.icons) -----------------------------
+
+# Drawn from PORTAL_BRAND, which changes only with a restart: a day in caches is safe.
+ICON_MAX_AGE = 24 * 60 * 60
+
+
+def _icon_response(content: bytes | str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Cache-Control"] = f"public, max-age={ICON_MAX_AGE}"
+    return response
+
+
+def favicon_svg(request: HttpRequest) -> HttpResponse:
+    """`/favicon.svg`: the logotype's shield with the brand's initial."""
+    svg = render_to_string(
+        "portal/includes/logo_mark.svg", {"initial": icons.initial(settings.PORTAL_BRAND)}
+    )
+    return _icon_response(svg, "image/svg+xml")
+
+
+def favicon_ico(request: HttpRequest) -> HttpResponse:
+    """`/favicon.ico`, which browsers and crawlers ask for whatever the page links."""
+    return _icon_response(icons.ico(settings.PORTAL_BRAND), "image/x-icon")
+
+
+def app_icon(request: HttpRequest, size: int) -> HttpResponse:
+    """A home-screen icon: `/apple-touch-icon.png` (180 px, also asked for by iOS unlinked)
+    and the manifest's `/icon-192.png` and `/icon-512.png`."""
+    return _icon_response(icons.png(settings.PORTAL_BRAND, size, tile=True), "image/png")
+
+
+def web_manifest(request: HttpRequest) -> HttpResponse:
+    """`/manifest.webmanifest`: the name and icons of the portal added to a home screen, in the
+    language of the request."""
+    document = icons.manifest(
+        name=settings.PORTAL_BRAND,
+        description=_("Portal de clientes y agentes de %(brand)s.")
+        % {"brand": settings.PORTAL_BRAND},
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+    )
+    return _icon_response(document, "application/manifest+json")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, cast
@@ -15,13 +16,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.response import SimpleTemplateResponse
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from formtools.wizard.forms import ManagementForm
+from formtools.wizard.views import normalize_name
 
-from portal import funnel, ratelimit, texts
+from portal import failed_post, funnel, ratelimit, texts
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -50,6 +53,7 @@ class WizardStorage(Protocol):
     """The part of formtools' session storage (`wizard.storage`) the wizards use."""
 
     prefix: str  # the wizard's key in the session
+    data: dict[str, Any]  # all of it, as the session holds it
     current_step: str | None
     extra_data: dict[str, Any]  # what the wizard recorded: identities checked, codes sent
 
@@ -150,6 +154,9 @@ RECHECK = "recheck"
 # The steps this flow already counted in the funnel (portal.funnel): Regresar and the same
 # step posted again count once.
 COUNTED = "funnel"
+# A step's POST that failed (portal.failed_post): its step, what was typed but secrets, and
+# the errors, shown by the next GET of that step, which removes it.
+FAILED = "failed"
 
 
 class PortalWizardMixin:
@@ -163,8 +170,10 @@ class PortalWizardMixin:
     URLs: `start_url_name` is the entry (step 1 itself, shown without a redirect: a
     campaign click-through costs one request); `url_name` takes the step's name, and
     formtools' `done_step_name` there is refused like any other non-step. Every POST
-    answers with a redirect to the step to show, but for a form with errors, shown at once
-    with the typed data; so Back, Forward and reload only ever GET a step's page.
+    answers with a redirect to the step to show; a form with errors too (303 to its own
+    step, whose GET shows them with the typed data, see FAILED), so Back, Forward and
+    reload only ever GET a step's page. `secret_fields` names, per step, what is never
+    kept for that GET (passwords never are): it shows empty.
 
     Steps: formtools trusts the posted step and the step in the URL: a junk name, or a later
     one, would be processed or shown as if the earlier steps were done. Here either leads
@@ -190,6 +199,7 @@ class PortalWizardMixin:
     continue_label: StrOrPromise = ""
     expired_message: StrOrPromise = ""
     flow_class: type[SessionFlow] = SessionFlow
+    secret_fields: Mapping[str, tuple[str, ...]] = {}
 
     if TYPE_CHECKING:  # what formtools' NamedUrlSessionWizardView (untyped) gives the mixin
         request: HttpRequest
@@ -202,7 +212,6 @@ class PortalWizardMixin:
         def get_form(
             self, step: str | None = None, data: Any = None, files: Any = None
         ) -> Form: ...
-        def render(self, form: Form | None = None, **kwargs: Any) -> HttpResponse: ...
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -291,7 +300,9 @@ class PortalWizardMixin:
             # Once: each read of formtools' `wizard.steps.prev` builds the form list again.
             prev_step=self.steps.prev,
             wizard_url=self.get_step_url(current),
-            cancel_url=reverse(self.cancel_url_name),
+            # Cancelar asks first (`cancel_page`), and its "No" comes back to this step.
+            cancel_url=f"{reverse(self.cancel_url_name)}?"
+            + urlencode({BACK: self.get_step_url(current)}),
             continue_label=self.continue_label,
         )
         return context
@@ -318,19 +329,39 @@ class PortalWizardMixin:
         else:
             # Shown, not saved: the step to process is the one a POST names.
             self.storage.show_step(step)
-            if self.storage.extra_data.get(RECHECK) == step:
-                self.storage.extra_data = {
-                    k: v for k, v in self.storage.extra_data.items() if k != RECHECK
-                }
+            extra = self.storage.extra_data
+            failed = extra.get(FAILED)
+            recheck = extra.get(RECHECK) == step
+            if failed is not None or recheck:  # a failure is shown once, here or not at all
+                drop = {FAILED, RECHECK} if recheck else {FAILED}
+                self.storage.extra_data = {k: v for k, v in extra.items() if k not in drop}
+            form: Form | None = None
+            if isinstance(failed, dict) and failed.get("step") == step:
+                form = failed_post.from_kept(
+                    failed, lambda data: self.get_form(step=step, data=data)
+                )
+            elif recheck:
                 form = self.get_form(step=step, data=self.storage.get_step_data(step))
-            else:
-                form = self.typed_form(step)
-            response = self.render(form)
+            response = self.render(self.typed_form(step) if form is None else form)
         if not in_progress:
             if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
                 response.add_post_render_callback(lambda rendered: self.drop_storage())
             else:
                 self.drop_storage()
+        return response
+
+    def render(self, form: Form | None = None, **kwargs: Any) -> HttpResponse:
+        """A page, but for a POST whose form has errors (formtools shows it at once, as
+        does a `done` that refuses): 303 to the step, whose GET shows them (FAILED)."""
+        if self.request.method == "POST" and form is not None and form.is_bound and form.errors:
+            step = self.steps.current
+            failure = failed_post.kept(form, secret=self.secret_fields.get(step, ()))
+            self.storage.extra_data = {**self.storage.extra_data, FAILED: {"step": step, **failure}}
+            # A `done` that refuses comes here before formtools resets the storage: the
+            # storage as it is now is what `render_done` puts back for the GET.
+            self.__dict__["_storage_to_show"] = copy.deepcopy(self.storage.data)
+            return failed_post.redirect_303(self.get_step_url(step))
+        response: HttpResponse = super().render(form, **kwargs)  # type: ignore[misc]
         return response
 
     def typed_form(self, step: str) -> Form:
@@ -358,6 +389,9 @@ class PortalWizardMixin:
         # request, and a GET that writes.
         kwargs["step"] = self.done_step_name
         response: HttpResponse = super().render_done(form, **kwargs)  # type: ignore[misc]
+        refused = self.__dict__.pop("_storage_to_show", None)
+        if refused is not None:  # `done` refused: its step shows why (see `render`)
+            self.storage.data = refused
         if self.left_wizard(response):
             funnel.count(wizard=self.funnel_name(), step=funnel.FINISHED)
         return response
@@ -416,3 +450,53 @@ class PortalWizardMixin:
         if goto in steps and steps.index(goto) >= steps.index(self.steps.current):
             return redirect(self.get_step_url(self.steps.current))
         return None
+
+
+# --- Cancelar --------------------------------------------------------------------------------
+BACK = "volver"  # the cancel page's parameter: the step to return to
+
+
+@dataclass(frozen=True)
+class CancelTexts:
+    """What a wizard's cancel page says: its question, what is lost, and the two answers."""
+
+    title: StrOrPromise
+    explanation: StrOrPromise
+    confirm: StrOrPromise
+    back: StrOrPromise
+
+
+def cancel_page(
+    request: HttpRequest,
+    *,
+    wizards: Sequence[type[PortalWizardMixin]],
+    words: CancelTexts,
+    landing: str,
+    forget: Sequence[str] = (),
+) -> HttpResponse:
+    """Cancelar: a GET asks (a prefetch, a crawler or a mis-tap wipes nothing) and offers
+    the way back to the step the person was on, with everything kept; only the POST of its
+    button forgets the `wizards`' data and the session's `forget` keys, then goes to
+    `landing` (the portal's login)."""
+    if request.method == "POST":
+        for wizard in wizards:
+            request.session.pop(f"wizard_{normalize_name(wizard.__name__)}", None)
+        for key in forget:
+            request.session.pop(key, None)
+        return redirect(landing)
+    back = request.GET.get(BACK, "")
+    steps = {name for wizard in wizards for name in (wizard.start_url_name, wizard.url_name)}
+    if not _resolves_to(back, steps):
+        back = reverse(wizards[0].start_url_name)
+    context = {"words": words, "back_url": back, "cancel_url": request.path}
+    return render(request, "portal/cancel_confirm.html", context)
+
+
+def _resolves_to(path: str, names: set[str]) -> bool:
+    """Whether `path` is this site's page of one of the URL `names` (no other site's)."""
+    if not path.startswith("/") or path.startswith("//"):
+        return False
+    try:
+        return resolve(path).view_name in names
+    except Resolver404:
+        return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from portal.accounts import AccountConfig
 
@@ -37,7 +38,7 @@ def _personal_data(user: User) -> list[tuple[Any, list[Any]]]:
 CLIENTS = AccountConfig(
     user_kind="client",
     namespace="registration",
-    display_name="Clientes",
+    display_name=gettext_noop("Clientes"),
     login_by_email=True,
     email_changed=_remember_email,
     personal_data=_personal_data,

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistrationConfig(AppConfig):
     name = "registration"
-    verbose_name = "Clientes"
+    verbose_name = _("Clientes")  # the admin's section, in the reviewer's language
 
     def ready(self) -> None:
         from notifications import secret_providers

@@ -50,6 +50,11 @@ POLICY_HELP = _(
 )
 
 
+# The policy number is digits (10 on the policy's cover): a phone's number pad; type stays
+# text, so a leading zero is kept and nothing is read as a quantity.
+POLICY_ATTRS = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+
+
 def already_registered_message() -> SafeString:
     """The "already registered" error, with links to the login and the password reset."""
     return format_html(
@@ -206,10 +211,21 @@ class IdentifyForm(_IdentifyBase):
     """ "Aún no estoy registrado": policy number, name, surname and birth date."""
 
     numero_poliza = forms.CharField(
-        label=_("Número de póliza"), max_length=30, help_text=POLICY_HELP
+        label=_("Número de póliza"),
+        max_length=30,
+        help_text=POLICY_HELP,
+        widget=forms.TextInput(attrs=POLICY_ATTRS),
     )
-    nombre = forms.CharField(label=_("Nombre"), max_length=100)
-    apellido_paterno = forms.CharField(label=_("Apellido paterno"), max_length=100)
+    nombre = forms.CharField(
+        label=_("Nombre"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    apellido_paterno = forms.CharField(
+        label=_("Apellido paterno"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
     fecha_nacimiento = BirthDateField(label=_("Fecha de nacimiento"), help_text=_("dd/mm/aaaa"))
 
     def identify(self, data: dict[str, Any]) -> None:
@@ -228,10 +244,14 @@ class IdentifyKeyForm(_IdentifyBase):
     clave_registro = forms.CharField(
         label=_("Clave de registro"),
         max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text=_("La encuentras en el correo de invitación que te enviamos."),
     )
     numero_poliza = forms.CharField(
-        label=_("Número de póliza"), max_length=30, help_text=POLICY_HELP
+        label=_("Número de póliza"),
+        max_length=30,
+        help_text=POLICY_HELP,
+        widget=forms.TextInput(attrs=POLICY_ATTRS),
     )
 
     def __init__(
@@ -287,9 +307,13 @@ class ProductsForm(forms.Form):
         max_length=254,
         required=False,
         help_text=_("Si escribes un correo nuevo, será el que usemos."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     new_email_confirmation = forms.EmailField(
-        label=_("Repite el nuevo correo"), max_length=254, required=False
+        label=_("Repite el nuevo correo"),
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
     def __init__(

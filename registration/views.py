@@ -28,13 +28,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from formtools.wizard.views import NamedUrlSessionWizardView, normalize_name
+from formtools.wizard.views import NamedUrlSessionWizardView
 
 from portal import codes, ratelimit, texts
 from portal.accounts.guards import account_required
 from portal.accounts.services import mask_email
 from portal.links import email_base_url
-from portal.wizards import PortalWizardMixin, fingerprint
+from portal.wizards import CancelTexts, PortalWizardMixin, cancel_page, fingerprint
 
 from . import forms, services
 from .accounts import CLIENTS
@@ -83,6 +83,7 @@ class ClientRegistrationWizard(PortalWizardMixin, NamedUrlSessionWizardView):  #
     expired_message = gettext_lazy(
         "Tu sesión de registro expiró o cambió. Continúa desde este paso."
     )
+    secret_fields = {"code": ("code",)}  # the emailed code is never kept after an error
 
     if TYPE_CHECKING:
         flow: RegistrationFlow
@@ -277,6 +278,8 @@ class KeyRegistrationWizard(ClientRegistrationWizard):
     start_url_name = "registration:register_key"
     url_name = "registration:register_key_step"
     key_placeholder = "********"
+    # The invitation's key is a secret too: typed again after an error.
+    secret_fields = {"identify": ("clave_registro",), "code": ("code",)}
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if "token" in kwargs:
@@ -341,12 +344,29 @@ class KeyRegistrationWizard(ClientRegistrationWizard):
         return data
 
 
+CANCEL_WORDS = CancelTexts(
+    title=gettext_lazy("¿Cancelar el registro?"),
+    explanation=gettext_lazy(
+        "Si lo cancelas, se borra lo que capturaste en este registro (tus datos de póliza, "
+        "el correo elegido y el código de confirmación) y vuelves a la página de ingreso. "
+        "Para registrarte después tendrás que empezar de nuevo y esperar un código nuevo."
+    ),
+    confirm=gettext_lazy("Sí, cancelar el registro"),
+    back=gettext_lazy("No, volver al registro"),
+)
+
+
 @never_cache
+@require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest) -> HttpResponse:
-    """Cancelar: forget both wizards' data and return to the login page."""
-    for wizard in (ClientRegistrationWizard, KeyRegistrationWizard):
-        request.session.pop(f"wizard_{normalize_name(wizard.__name__)}", None)
-    return redirect("registration:login")
+    """Cancelar: asks first; its POST forgets both wizards' data and returns to the login
+    page."""
+    return cancel_page(
+        request,
+        wizards=[ClientRegistrationWizard, KeyRegistrationWizard],
+        words=CANCEL_WORDS,
+        landing=reverse("registration:login"),
+    )
 
 
 @never_cache

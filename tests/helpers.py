@@ -41,7 +41,7 @@ AGENT_PASSWORD = "Clave-Segura-2024"
 CLIENT_PASSWORD = "Cedro-azul-2026!"
 # Each portal's login page and the labels of its two fields.
 LOGINS = {
-    "agents": ("/agentes/ingresar/", "Usuario", "Clave"),
+    "agents": ("/agentes/ingresar/", "Usuario", "Contraseña"),
     "clients": ("/clientes/ingresar/", "Correo electrónico", "Contraseña"),
 }
 
@@ -135,10 +135,22 @@ def last_link(to: str | None = None) -> str:
     return _newest_in_outbox(r"https?://\S+/clientes/contrasena/\S+/", to, "link").group(0)
 
 
+def shown_after_refusal(client, response, **meta):
+    """A refused POST answers 303 to the page that shows why (Post/Redirect/Get): that page,
+    fetched as the browser does (`meta` as `client.get`'s: `REMOTE_ADDR=…`); any other
+    response as it is."""
+    if response.status_code == 303:
+        return client.get(response["Location"], **meta)
+    return response
+
+
 def post_login(client, portal: str, username: str, password: str, **extra):
-    """The portal's login form posted with Django's test client; the response (`extra` as
-    `client.post`'s: `follow=True`, `REMOTE_ADDR=…`)."""
-    return client.post(LOGINS[portal][0], {"username": username, "password": password}, **extra)
+    """The portal's login form posted with Django's test client; the response, or for a
+    refusal the page that shows it (`extra` as `client.post`'s: `follow=True`,
+    `REMOTE_ADDR=…`)."""
+    data = {"username": username, "password": password}
+    meta = {k: v for k, v in extra.items() if k != "follow"}
+    return shown_after_refusal(client, client.post(LOGINS[portal][0], data, **extra), **meta)
 
 
 def sign_in(client, portal: str, username: str, password: str = AGENT_PASSWORD):

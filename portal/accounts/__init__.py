@@ -33,7 +33,9 @@ class AccountConfig:
     # portal/account/login.html with the portal's own links). `<namespace>:home` is where a
     # signed-in user lands.
     namespace: str
-    display_name: str  # "Agentes", "Clientes": named in emails
+    # "Agentes", "Clientes": named in emails, stored in Spanish in the outbox row and translated
+    # when the email is rendered in its language (gettext_noop marks them for the catalogue).
+    display_name: str
     # Where the user manages the account (email, password), when not the home page.
     account_page: str = "home"
     # The username is the email: login asks for it, and an email change renames the user.

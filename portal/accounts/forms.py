@@ -44,10 +44,11 @@ def check_current_password(request: HttpRequest, user: User, password: str) -> N
 
 
 class LoginForm(auth_forms.AuthenticationForm):
-    """Usuario and Clave (agents) or Correo electrónico and Contraseña (clients). Only the
-    portal's own accounts exist here: a back-office one (which signs in only at /admin/) or
-    another portal's is an unknown name, its password never checked. A temporary password
-    past its time is refused with its own message (the password was right)."""
+    """Usuario and Contraseña (agents) or Correo electrónico and Contraseña (clients). Only
+    the portal's own accounts exist here: a back-office one (which signs in only at /admin/)
+    or another portal's is an unknown name, its password never checked. A temporary password
+    past its time is refused with its own message (the password was right). The name field
+    has the focus on arrival, unless the page shows errors: then their summary has it."""
 
     def __init__(self, request: HttpRequest | None = None, *args: Any,
                  config: AccountConfig, **kwargs: Any) -> None:  # fmt: skip
@@ -65,9 +66,20 @@ class LoginForm(auth_forms.AuthenticationForm):
         username, password = self.fields["username"], self.fields["password"]
         if config.login_by_email:
             username.label, password.label = _("Correo electrónico"), _("Contraseña")
-            username.widget.attrs.update(type="email", autocomplete="email")
+            # The widget's own input type, not an attrs "type": the renderer writes the
+            # input_type first, and an attrs one came out as a second type attribute.
+            username.widget.input_type = "email"
+            username.widget.attrs.update(autocomplete="email")
         else:
-            username.label, password.label = _("Usuario"), _("Clave")
+            username.label, password.label = _("Usuario"), _("Contraseña")
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        # Every error comes through here: validation's, and those a refused POST kept and
+        # portal.failed_post gives the form shown after the redirect (without validating).
+        # The error summary (portal/includes/errors.html) then takes the focus: a page has
+        # one autofocus, and it is the summary, read first by a screen reader.
+        super().add_error(field, error)
+        self.fields["username"].widget.attrs.pop("autofocus", None)
 
     def clean_username(self) -> str:
         return self.config.normalize_username(self.cleaned_data.get("username") or "")
@@ -213,7 +225,11 @@ class PasswordResetForm(forms.Form):
 
     # Named `email` in both portals: what the clients type, and the parameter links and
     # scripts already post; agents may type their username in it.
-    email = forms.EmailField(label=_("Correo electrónico"), max_length=254)
+    email = forms.EmailField(
+        label=_("Correo electrónico"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
 
     def __init__(
         self, *args: Any, config: AccountConfig, client_ip: str = "", **kwargs: Any
@@ -254,9 +270,15 @@ class EmailTypedTwiceMixin(forms.Form):
 class EmailChangeForm(EmailTypedTwiceMixin):
     """The new address twice, and the current password where the portal asks for it."""
 
-    email = forms.EmailField(label=_("Nuevo correo electrónico"), max_length=254)
+    email = forms.EmailField(
+        label=_("Nuevo correo electrónico"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     email_confirmation = forms.EmailField(
-        label=_("Confirmar nuevo correo electrónico"), max_length=254
+        label=_("Confirmar nuevo correo electrónico"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password = forms.CharField(
         label=_("Contraseña actual"),
@@ -298,7 +320,10 @@ class CodeForm(forms.Form):
 
 class PhoneForm(forms.Form):
     phone = forms.CharField(
-        label=_("Teléfono de contacto"), max_length=20, validators=[phone_validator]
+        label=_("Teléfono de contacto"),
+        max_length=20,
+        validators=[phone_validator],
+        widget=forms.TelInput(attrs={"autocomplete": "tel"}),
     )
 
     def clean_phone(self) -> str:
@@ -309,7 +334,11 @@ class ContactForm(PhoneForm):
     """First entry: "deberás actualizar tu correo electrónico y teléfono de contacto". A new
     email asks for the current password, as on the email change page."""
 
-    email = forms.EmailField(label=_("Correo electrónico"), max_length=254)
+    email = forms.EmailField(
+        label=_("Correo electrónico"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     password = forms.CharField(
         label=_("Contraseña actual"),
         required=False,

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import auth, messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.tokens import default_token_generator
 from django.forms import Form
@@ -20,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
-from portal import codes, ratelimit, texts
+from portal import codes, failed_post, ratelimit, texts
 from portal.links import email_base_url
 
 from . import AccountConfig, config_for, forms, mfa, services
@@ -78,9 +79,15 @@ class AccountPageMixin:
 @method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
 class LoginView(AccountPageMixin, auth_views.LoginView):
     """Django's login (a new session key) with the portal's form; a temporary password goes
-    straight to "Cambio de contraseña"."""
+    straight to "Cambio de contraseña". A refused POST answers 303 to this page, which shows
+    the errors and the name typed (never the password) once (portal.failed_post): Back,
+    Forward and reload never send the password again nor count another failure."""
 
     authentication_form = forms.LoginForm
+
+    @property
+    def failed_slot(self) -> str:
+        return f"failed_post:{self.config.namespace}:login"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if config_for(request.user) == self.config:  # already signed in here
@@ -92,6 +99,23 @@ class LoginView(AccountPageMixin, auth_views.LoginView):
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "config": self.config}
+
+    def get_form(
+        self, form_class: type[auth_forms.AuthenticationForm] | None = None
+    ) -> auth_forms.AuthenticationForm:
+        if self.request.method == "GET" and self.failed_slot in self.request.session:
+            make = form_class or self.get_form_class()
+            kwargs = self.get_form_kwargs()
+            refused = failed_post.shown(
+                self.request.session, self.failed_slot, lambda data: make(**kwargs, data=data)
+            )
+            if isinstance(refused, auth_forms.AuthenticationForm):
+                return refused
+        return super().get_form(form_class)
+
+    def form_invalid(self, form: Form) -> HttpResponse:
+        failed_post.keep(self.request.session, self.failed_slot, form)
+        return failed_post.redirect_303(_with_next(self.request.path, safe_next(self.request)))
 
     def get_default_redirect_url(self) -> str:
         if services.password_needs_change(cast("User", self.request.user)):

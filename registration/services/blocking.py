@@ -13,7 +13,6 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.translation import pgettext
 
 from notifications.services import queue_email
 from portal.accounts.services import mask_email
@@ -40,10 +39,7 @@ def queue_new_email_notices(person: Person, user: User, *, to: list[str], base_u
     # To the addresses on file, whose owner may not be who registered: the portal's language
     # (the date's word order included), not the one the registering person chose.
     with translation.override(settings.LANGUAGE_CODE):
-        when = date_format(
-            timezone.localtime(),
-            pgettext("email date and time format", "j \\d\\e F \\d\\e Y, H:i"),
-        )
+        when = date_format(timezone.localtime(), "DATETIME_FORMAT")
     for address in to:
         queue_email(
             address,

@@ -1,4 +1,4 @@
-// Ticks the password checklist as the person types. Only a help: the server checks the
+// Ticks the password checklist as the person types: ✓ met, ✗ not met (portal.css). Only a help: the server checks the
 // same rules with AUTH_PASSWORD_VALIDATORS, whose settings each item carries in its data-*
 // attributes (portal/accounts/password_rules.py), so a tick here means the server agrees.
 // Each item gets a visually hidden "cumplido"/"pendiente"; the list is a polite live region
@@ -75,9 +75,12 @@
     "not-personal": function (value, item) { return !similar(value, item); },
     "not-common": function (value, item) {
       var found = common(value, item);
-      return found === null ? false : !found;
+      return found === null ? null : !found;
     },
-    "match": function (value) { return value === confirmation.value; },
+    // Not yet told while the confirmation is empty: nothing was typed to compare.
+    "match": function (value) {
+      return confirmation.value ? value === confirmation.value : null;
+    },
     "different": function (value) { return !current || value !== current.value; }
   };
 
@@ -92,14 +95,18 @@
   // Live only once every item has its status, so loading the page announces nothing.
   list.setAttribute("aria-live", "polite");
 
+  // Each item: ✓ (class "ok") when met, ✗ (class "no") once something typed does not meet
+  // it, the neutral mark before that or while a check cannot tell yet (a check's null).
   function update() {
     var value = password.value;
     items.forEach(function (item) {
       var check = checks[item.getAttribute("data-rule")];
-      var met = value.length > 0 && !!check && check(value, item);
+      var verdict = value.length > 0 && check ? check(value, item) : null;
+      var met = verdict === true;
       var status = item.querySelector(".status");
       var text = " " + (met ? words.met : words.pending);
       item.classList.toggle("ok", met);
+      item.classList.toggle("no", verdict === false);
       if (status.textContent !== text) status.textContent = text;
     });
   }

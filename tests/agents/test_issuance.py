@@ -206,7 +206,9 @@ def test_rejection_emails_the_reason_and_the_call_center(
         f"Te pedimos por favor comunícate a nuestro servicio de Call Center "
         f"{settings.CALL_CENTER_PHONE}." in message.body
     )
-    assert "01800-00MetLife (6385433)" in message.alternatives[0][0]
+    html = message.alternatives[0][0]
+    assert f'<a href="tel:{settings.CALL_CENTER_TEL}" class="call-center">' in html
+    assert settings.CALL_CENTER_PHONE in html
     assert not User.objects.filter(kind=User.Kind.AGENT).exists()
 
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.helpers import AGENT_PASSWORD
+from tests.helpers import AGENT_PASSWORD, shown_after_refusal
 
 LOGIN = "/agentes/ingresar/"
 CHANGE = "/agentes/contrasena/cambiar/"
@@ -16,7 +16,9 @@ NEW = "Girasol-Azul-2024"
 
 
 def login(client, user, password, **extra):
-    return client.post(LOGIN, {"username": user.username, "password": password, **extra})
+    """The login posted; for a refusal, the page after its 303 that shows why."""
+    response = client.post(LOGIN, {"username": user.username, "password": password, **extra})
+    return shown_after_refusal(client, response)
 
 
 @pytest.mark.django_db
@@ -25,7 +27,7 @@ def test_login_page_shows_manual_fields_and_links(client):
     text = response.text
     assert response.status_code == 200
     assert '<label for="id_username">Usuario' in text
-    assert '<label for="id_password">Clave' in text
+    assert '<label for="id_password">Contraseña' in text
     assert ">Ingresar</button>" in text
     assert "¿Olvidaste tu contraseña?" in text
     assert f'href="{reverse("agents:password_reset")}"' in text
@@ -58,7 +60,7 @@ def test_wrong_password_shows_generic_error_under_summary(client, make_agent_use
     response = login(client, user, "nope")
     assert response.status_code == 200
     assert "Se detectaron los siguientes errores:" in response.text
-    assert "Usuario o clave incorrectos." in response.text
+    assert "Usuario o contraseña incorrectos." in response.text
     assert "_auth_user_id" not in client.session
 
 
@@ -66,8 +68,9 @@ def test_wrong_password_shows_generic_error_under_summary(client, make_agent_use
 def test_staff_or_client_cannot_enter_the_agent_portal(client, django_user_model):
     django_user_model.objects.create_user(username="REVISOR", password=AGENT_PASSWORD, kind="staff")
     response = client.post(LOGIN, {"username": "REVISOR", "password": AGENT_PASSWORD})
+    response = shown_after_refusal(client, response)
     assert response.status_code == 200
-    assert "Usuario o clave incorrectos." in response.text
+    assert "Usuario o contraseña incorrectos." in response.text
 
 
 @pytest.mark.django_db
@@ -171,7 +174,7 @@ def test_lockout_after_ten_failures_says_the_access_is_locked_and_when_to_retry(
 ):
     user = make_agent_user()
     for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert "Usuario o clave incorrectos." in login(client, user, "equivocada").text
+        assert "Usuario o contraseña incorrectos." in login(client, user, "equivocada").text
     assert "bloqueado temporalmente" in login(client, user, "equivocada").text  # the 10th
     response = login(client, user, AGENT_PASSWORD)  # right password, but locked
     assert response.status_code == 200

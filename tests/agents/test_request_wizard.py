@@ -309,7 +309,10 @@ def test_cancelar_returns_to_login_and_forgets_the_data(wizard, make_agent):
     agent = make_agent()
     wizard.start()
     wizard.identify(agent)
-    response = wizard.client.get("/agentes/solicitud/cancelar/")
+    asked = wizard.client.get("/agentes/solicitud/cancelar/")  # asks, forgets nothing
+    assert asked.status_code == 200 and "¿Cancelar la solicitud?" in asked.text
+    assert "Paso 2 de 5" in wizard.open("channels").text
+    response = wizard.client.post("/agentes/solicitud/cancelar/")
     assert response.status_code == 302 and response.url == "/agentes/ingresar/"
     again = wizard.start()
     assert "Paso 1 de 5" in again.text

@@ -96,10 +96,10 @@ def test_a_business_morning_digest_goes_to_each_active_reviewer_with_an_address(
     assert [row.to for row in rows] == sorted(reviewers)
     assert ReviewDigest.objects.get().day == date(2026, 11, 10)
     subject, text, html = text_of(rows[0])
-    assert "pendientes: 4" in subject and "10 de Noviembre de 2026" in subject
+    assert "pendientes: 4" in subject and "10 de noviembre de 2026" in subject
     assert "Pendientes de revisión: 4" in text
     assert (
-        f"La más antigua: folio {oldest.pk}, enviada el 30 de Octubre de 2026 "
+        f"La más antigua: folio {oldest.pk}, enviada el 30 de octubre de 2026 "
         "(días hábiles de espera: 7)" in text
     )
     assert "Vencidas (más de 3 días hábiles): 2" in text
@@ -274,7 +274,7 @@ def test_a_request_going_overdue_is_alerted_once(reviewers, make_request):
     subject, text, html = text_of(rows[0])
     assert f"folio {request.pk} está vencida" in subject
     assert (
-        f"folio {request.pk}, enviada el 4 de Noviembre de 2026, pasó sin decisión el plazo de "
+        f"folio {request.pk}, enviada el 4 de noviembre de 2026, pasó sin decisión el plazo de "
         "revisión de 3 días hábiles (días hábiles de espera: 4)" in text
     )
     assert f"{QUEUE}{request.pk}/change/\n" in text

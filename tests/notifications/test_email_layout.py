@@ -9,6 +9,7 @@ import re
 from datetime import date
 
 import pytest
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -23,7 +24,7 @@ LOGIN = "https://alta.example/agentes/ingresar/"
 # Every name any email template uses, with values a person could have.
 CONTEXT = {
     "brand": "MetLife",
-    "call_center": "01800-00MetLife (6385433)",
+    "call_center": settings.CALL_CENTER_PHONE,
     "full_name": "Ana María O'Brien Pérez",
     "link": LINK,
     "login_url": LOGIN,

@@ -17,7 +17,7 @@ from notifications.models import OutboxEmail
 from portal import arco
 from portal.business_days import add_business_days
 from portal.models import ArcoDecision, ArcoRequest, User
-from tests.helpers import AGENT_PASSWORD, next_rfc
+from tests.helpers import AGENT_PASSWORD, next_rfc, post_login
 
 
 def _signed_in(user: User) -> Client:
@@ -148,12 +148,10 @@ def test_a_granted_cancellation_deactivates_and_anonymises_the_account(
     assert email not in user.username
     assert agent.user is None  # the SAA mirror stays: it is the insurer's record
     assert OutboxEmail.objects.filter(to=email, template="arco_resuelta").exists()
-    assert (
-        Client()
-        .post("/agentes/ingresar/", {"username": user.username, "password": AGENT_PASSWORD})
-        .status_code
-        == 200
-    )  # no sign-in
+    # No sign-in: the login answers 303 to itself and the page shown is the login form again.
+    anonymous = Client()
+    refused = post_login(anonymous, "agents", user.username, AGENT_PASSWORD)
+    assert refused.status_code == 200 and "_auth_user_id" not in anonymous.session
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ from axes.models import AccessAttempt
 from django.test import override_settings
 
 from portal import ratelimit
-from tests.helpers import fresh_env, manage
+from tests.helpers import fresh_env, manage, shown_after_refusal
 
 LOGIN = "/agentes/ingresar/"
 LOCKED = "bloqueado temporalmente"
@@ -56,13 +56,15 @@ def test_without_trusted_proxies_a_rotating_forged_header_does_not_escape_the_ip
         fail_login(client, f"NADIE{n}", REMOTE_ADDR="10.9.9.9",
                    HTTP_X_FORWARDED_FOR=f"8.8.4.{n}")  # fmt: skip
     user = make_agent_user()
-    response = client.post(
-        LOGIN,
-        {"username": user.username, "password": "Clave-Segura-2024"},
-        REMOTE_ADDR="10.9.9.9",
-        HTTP_X_FORWARDED_FOR="198.51.100.77",  # yet another "client" the header claims
-    )
-    assert response.status_code == 200 and LOCKED in response.text
+    meta = {
+        "REMOTE_ADDR": "10.9.9.9",
+        "HTTP_X_FORWARDED_FOR": "198.51.100.77",  # yet another "client" the header claims
+    }
+    response = client.post(LOGIN, {"username": user.username, "password": "Clave-Segura-2024"},
+                           **meta)  # fmt: skip
+    assert response.status_code == 303 and response["Location"] == LOGIN  # refused
+    shown = shown_after_refusal(client, response, **meta)
+    assert shown.status_code == 200 and LOCKED in shown.text
     assert "_auth_user_id" not in client.session
 
 
@@ -90,8 +92,11 @@ def test_behind_one_proxy_clients_are_told_apart_and_a_forged_prefix_changes_not
         fail_login(client, f"NADIE{n}", **proxy, HTTP_X_FORWARDED_FOR=f"1.1.1.{n}, 203.0.113.9")
     user = make_agent_user()
     right = {"username": user.username, "password": "Clave-Segura-2024"}
-    response = client.post(LOGIN, right, **proxy, HTTP_X_FORWARDED_FOR="8.8.8.8, 203.0.113.9")
-    assert LOCKED in response.text and "_auth_user_id" not in client.session
+    forged = {**proxy, "HTTP_X_FORWARDED_FOR": "8.8.8.8, 203.0.113.9"}
+    response = client.post(LOGIN, right, **forged)
+    assert response.status_code == 303 and response["Location"] == LOGIN  # refused
+    shown = shown_after_refusal(client, response, **forged)
+    assert LOCKED in shown.text and "_auth_user_id" not in client.session
     # Another client behind the same proxy is not that one.
     response = client.post(LOGIN, right, **proxy, HTTP_X_FORWARDED_FOR="198.51.100.20")
     assert response.status_code == 302

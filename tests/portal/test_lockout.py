@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from portal import ratelimit
 from tests.helpers import AGENT_PASSWORD as PASSWORD
+from tests.helpers import shown_after_refusal
 
 AGENTS = "/agentes/ingresar/"
 CLIENTS = "/clientes/ingresar/"
@@ -35,7 +36,9 @@ def small_login_ip_limit(monkeypatch):
 
 
 def post(client, url: str, username: str, password: str, **meta: str):
-    return client.post(url, {"username": username, "password": password}, **meta)
+    """The login posted; for a refusal, the page after its 303 that shows why."""
+    response = client.post(url, {"username": username, "password": password}, **meta)
+    return shown_after_refusal(client, response, **meta)
 
 
 def signed_in(client) -> bool:

@@ -585,7 +585,7 @@ def sign_in(page, user, *, keyboard: bool = False) -> None:
         return
     page.goto("/agentes/ingresar/")
     type_into(page, "Usuario", user.username)
-    type_into(page, "Clave", AGENT_PASSWORD)
+    type_into(page, "Contraseña", AGENT_PASSWORD)
     press(page, "Ingresar")
 
 

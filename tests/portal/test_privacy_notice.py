@@ -105,7 +105,7 @@ ELEMENTS = {
         "20 días hábiles",
         "Cookies que usa el portal",
         "Cambios a este aviso",
-        "Aviso de Privacidad integral, versión 2031-2, vigente desde el 15 de Marzo de 2031.",
+        "Aviso de Privacidad integral, versión 2031-2, vigente desde el 15 de marzo de 2031.",
     ],
     ENGLISH: [
         "Who is responsible for your data",

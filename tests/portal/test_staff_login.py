@@ -19,6 +19,7 @@ from django.test import Client, override_settings
 
 from notifications.models import OutboxEmail
 from portal.models import User
+from tests.helpers import shown_after_refusal
 from tests.portal.test_lockout import hashes_for
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,9 @@ def back_office(username: str, **fields) -> User:
 
 
 def post(client, url: str, username: str, password: str, **meta: str):
-    return client.post(url, {"username": username, "password": password}, **meta)
+    """The login posted; for a refusal, the page after its 303 that shows why."""
+    response = client.post(url, {"username": username, "password": password}, **meta)
+    return shown_after_refusal(client, response, **meta)
 
 
 def admin_sign_in(client, username: str, password: str, **meta: str):

@@ -133,13 +133,16 @@ def test_invalid_agent_post_shows_the_same_step_with_the_typed_data(client, make
     wizard = RequestWizard(client)
     wizard.start()
     response = wizard.post("identify", {**identify_data(agent), "rfc": "XAXX010101000"})
-    assert response.status_code == 200 and not response.redirect_chain
+    # Post/Redirect/Get: 303 to the same step, whose GET shows the errors (issue 24).
+    assert response.status_code == 200
+    assert response.redirect_chain == [(f"{AGENT_WIZARD_URL}identify/", 303)]
     assert "Paso 1 de 5" in response.text
     assert "Los datos ingresados no coinciden ó el agente no está en vigor." in response.text
     assert f'value="{agent.clave_agente}"' in response.text
     wizard.identify(agent)
     response = wizard.post("channels", {"channels": []})
-    assert response.status_code == 200 and not response.redirect_chain
+    assert response.status_code == 200
+    assert response.redirect_chain == [(f"{AGENT_WIZARD_URL}channels/", 303)]
     assert "Se debe seleccionar al menos un canal." in response.text
 
 
@@ -300,7 +303,8 @@ def test_key_wizard_steps_have_their_own_urls(client, make_person):
     response = wizard.open("products", follow=False)
     assert response.status_code == 302 and response.url == f"{KEY_WIZARD_URL}identify/"
     response = wizard.identify_with_key("NO-EXISTE", person.policies.first().numero_poliza)
-    assert response.status_code == 200 and not response.redirect_chain
+    assert response.status_code == 200
+    assert response.redirect_chain == [(f"{KEY_WIZARD_URL}identify/", 303)]  # and shown there
 
 
 # --- Chromium: the browser's own Back and Forward -------------------------------------------

@@ -182,6 +182,7 @@ def test_no_page_of_either_portal_speaks_as_usted(
 
 
 def test_no_email_speaks_as_usted():
+    from django.conf import settings
     from django.template.loader import render_to_string
 
     names = sorted(path.name for path in (ROOT / "templates" / "emails").iterdir())
@@ -196,7 +197,7 @@ def test_no_email_speaks_as_usted():
         "minutes": 10,
         "code": "123456",
         "reason": "No se cuenta con la suficiente información.",
-        "call_center": "01800-00MetLife (6385433)",
+        "call_center": settings.CALL_CENTER_PHONE,
         "link": "https://e.test/aqui/",
     }
     found = {}
@@ -399,7 +400,7 @@ def test_password_change_ticks_different_from_the_current_one(page, make_agent_u
     user = make_agent_user(password=AGENT_PASSWORD)
     page.goto("/agentes/ingresar/")
     page.get_by_label("Usuario").fill(user.username)
-    page.get_by_label("Clave").fill(AGENT_PASSWORD)
+    page.get_by_label("Contraseña", exact=True).fill(AGENT_PASSWORD)
     page.get_by_role("button", name="Ingresar").click()
     page.goto("/agentes/contrasena/cambiar/")
     different = item(page, "different")

@@ -325,7 +325,9 @@ def test_code_step_posted_after_identify_only_goes_to_products(wizard, make_pers
 def test_cancel_forgets_the_wizard(wizard, make_person):
     person = make_person()
     wizard.identify(person)
-    response = wizard.client.get("/clientes/registro/cancelar/")
+    assert wizard.client.get("/clientes/registro/cancelar/").status_code == 200  # asks
+    assert "Paso 2 de 4" in wizard.open("products").text  # and forgot nothing
+    response = wizard.client.post("/clientes/registro/cancelar/")
     assert response.url == "/clientes/ingresar/"
     assert "Paso 1 de 4" in wizard.start().text
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.helpers import KEY_WIZARD_URL, ClientWizard, RequestWizard, next_rfc
+from tests.helpers import KEY_WIZARD_URL, ClientWizard, RequestWizard, next_rfc, post_login
 
 pytestmark = [
     pytest.mark.django_db,
@@ -567,6 +567,7 @@ def test_nul_in_an_admin_search_or_filter_is_a_400_not_a_500(client, make_review
 def test_long_login_usernames_get_the_wrong_password_page(client):
     """Found by the fuzzing above: django-axes stored the typed username in a 255-character
     column; a longer one was a 500 (portal.lockout.username)."""
-    response = client.post("/agentes/ingresar/", {"username": "A" * 5000, "password": "x"})
+    response = post_login(client, "agents", "A" * 5000, "x")
     assert response.status_code == 200
+    assert "Usuario o contraseña incorrectos." in response.text
     assert "_auth_user_id" not in client.session

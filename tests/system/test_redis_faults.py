@@ -20,7 +20,7 @@ from agents.models import Role
 from notifications import services as outbox
 from notifications.models import OutboxEmail
 from portal import ratelimit, redis_health
-from tests.helpers import RequestWizard, run_together
+from tests.helpers import RequestWizard, post_login, run_together
 
 TOKEN = "metricas-de-prueba"
 # The budget a request may add while Redis is hung (issue 19): one timeout, then the breaker.
@@ -214,9 +214,7 @@ def test_stopped_redis_login_lockout_still_locks_the_account(client, make_agent_
     try:
         for _ in range(settings.AXES_FAILURE_LIMIT):
             client.post("/agentes/ingresar/", {"username": user.username, "password": "mala-1"})
-        right = client.post(
-            "/agentes/ingresar/", {"username": user.username, "password": "Clave-Segura-2024"}
-        )
+        right = post_login(client, "agents", user.username, "Clave-Segura-2024")
         assert "bloqueado temporalmente" in right.text
         assert "_auth_user_id" not in client.session
     finally:

@@ -183,7 +183,7 @@ def test_cancel_is_what_starts_a_wizard_over(make_agent):
     browser = Client()
     wizard = RequestWizard(browser)
     wizard.identify(agent)
-    browser.get("/agentes/solicitud/cancelar/")
+    browser.post("/agentes/solicitud/cancelar/")  # "Sí, cancelar la solicitud"
     assert WIZARD_KEYS[AGENT_WIZARD_URL] not in browser.session
     page = wizard.start()
     assert "Paso 1 de 5" in page.text and agent.clave_agente not in page.text

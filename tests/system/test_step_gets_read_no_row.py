@@ -167,7 +167,7 @@ def test_a_wizard_session_is_copied_and_its_copy_deleted_with_it(client, make_ag
     wizard.identify(agent)
     key = client.session.session_key
     assert _copy_in_redis(key)
-    client.get("/agentes/solicitud/cancelar/")
+    client.post("/agentes/solicitud/cancelar/")
     sessions.SessionStore(key).delete()
     assert not _copy_in_redis(key)
 

@@ -171,10 +171,11 @@ def test_wizard_buttons_tab_in_the_order_they_show(page, make_agent):
     cancel = page.get_by_role("link", name="Cancelar")
     back = page.get_by_role("button", name="Regresar")
     forward = page.get_by_role("button", name="Continuar")
-    lefts = [button.bounding_box()["x"] for button in (cancel, back, forward)]
-    assert lefts == sorted(lefts)  # Cancelar | Regresar | Continuar, as the manual shows them
-    page.get_by_label("Individual Privado").focus()  # the step's last field
-    for expected in (cancel, back, forward):
+    lefts = [button.bounding_box()["x"] for button in (back, forward)]
+    assert lefts == sorted(lefts)  # Regresar | Continuar, then Cancelar under them (issue 24)
+    assert cancel.bounding_box()["y"] > forward.bounding_box()["y"]
+    back.focus()  # the first of them (what precedes it on this step is part B's to order)
+    for expected in (forward, cancel):
         page.keyboard.press("Tab")
         expect(expected).to_be_focused()
 
@@ -196,7 +197,7 @@ def test_enter_in_the_email_code_presses_confirmar_not_cancelar(page, make_agent
     user = make_agent_user(password="Clave-Segura-2024")
     page.goto(AGENT_LOGIN_URL)
     page.get_by_label("Usuario").fill(user.username)
-    page.get_by_label("Clave").fill("Clave-Segura-2024")
+    page.get_by_label(re.compile(r"^Contraseña")).fill("Clave-Segura-2024")
     page.get_by_role("button", name="Ingresar").click()
     page.goto("/agentes/correo/cambiar/")
     page.get_by_label(re.compile(r"^Nuevo correo electrónico")).fill("nuevo@ejemplo.test")
@@ -225,8 +226,8 @@ def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_the_content(page):
 
 def test_focused_button_shows_a_ring_that_contrasts_with_the_button_and_the_page(page):
     page.goto(AGENT_WIZARD_URL)
-    page.get_by_role("link", name="Cancelar").focus()
-    page.keyboard.press("Tab")  # from Cancelar to Continuar, by the keyboard
+    page.get_by_role("link", name="Consulta el Aviso de Privacidad").focus()
+    page.keyboard.press("Tab")  # from the step's last link to Continuar, by the keyboard
     button = page.get_by_role("button", name="Continuar")
     expect(button).to_be_focused()
     style = button.evaluate(

@@ -41,7 +41,7 @@ def test_approval_in_admin_to_welcome(page, make_agent, make_request, make_revie
 
     page.goto("/agentes/ingresar/")
     page.get_by_label("Usuario").fill(username)
-    page.get_by_label("Clave").fill(temporary)
+    page.get_by_label(re.compile(r"^Contraseña")).fill(temporary)
     page.get_by_role("button", name="Ingresar").click()
 
     # Only "Cambio de contraseña" is reachable.
@@ -60,7 +60,7 @@ def test_approval_in_admin_to_welcome(page, make_agent, make_request, make_revie
     # Log in again with the new password; first the contact data.
     page.get_by_role("link", name="Ingresar").click()
     page.get_by_label("Usuario").fill(username)
-    page.get_by_label("Clave").fill(NEW)
+    page.get_by_label(re.compile(r"^Contraseña")).fill(NEW)
     page.get_by_role("button", name="Ingresar").click()
     assert page.get_by_text("deberás actualizar tu correo electrónico y teléfono").is_visible()
     assert page.get_by_label("Correo electrónico").input_value() == "zruiz@ejemplo.test"

@@ -38,7 +38,7 @@ def test_agent_enrols_an_app_and_signs_in_with_it_by_keyboard_at_360_px(
     keys = Keyboard(page)
     page.goto("/agentes/ingresar/")
     keys.type_into("Usuario", agent.username)
-    keys.type_into("Clave", AGENT_PASSWORD)
+    keys.type_into("Contraseña", AGENT_PASSWORD)
     keys.activate("button", "Ingresar")
 
     expect(page.get_by_role("heading", name="Activa tu segundo factor")).to_be_visible()
@@ -66,7 +66,7 @@ def test_agent_enrols_an_app_and_signs_in_with_it_by_keyboard_at_360_px(
     page.context.clear_cookies()
     page.goto("/agentes/ingresar/")
     keys.type_into("Usuario", agent.username)
-    keys.type_into("Clave", AGENT_PASSWORD)
+    keys.type_into("Contraseña", AGENT_PASSWORD)
     keys.activate("button", "Ingresar")
     expect(page.get_by_role("heading", name="Confirma que eres tú")).to_be_visible()
     _no_axe_violations(page)

@@ -53,7 +53,7 @@ def test_logotype_links_home_with_the_brand_as_its_name(page, settings):
     page.goto("/clientes/ingresar/")
     logo = page.get_by_role("banner").get_by_role("link", name=settings.PORTAL_BRAND, exact=True)
     expect(logo).to_be_visible()
-    expect(page.get_by_role("banner")).to_contain_text("Portal de clientes")
+    expect(page.get_by_role("banner")).to_contain_text("Clientes")
     logo.click()
     expect(page).to_have_url(re.compile(r"/$"))
 
