@@ -260,9 +260,10 @@ for days_ago in range(30):
     for wizard in FUNNELS.values():
         visitors = rng.randint(20, 40)
         for step in (*wizard.steps, FINISHED):
-            FunnelCount.objects.create(
+            # Today's row may exist already: the walks above counted their steps.
+            FunnelCount.objects.update_or_create(
                 wizard=wizard.wizard, step=step, day=today - timedelta(days=days_ago),
-                count=visitors,
+                defaults={"count": visitors},
             )
             visitors = int(visitors * rng.uniform(0.6, 0.95))
 """
