@@ -50,17 +50,17 @@ def kept(form: Form, *, secret: Iterable[str] = ()) -> dict[str, Any]:
         and (not form.prefix or key.startswith(f"{form.prefix}-"))
     }
     errors = {
-        field: [
-            {
-                "message": str(error.message % error.params if error.params else error.message),
-                "code": error.code,
-                "safe": isinstance(error.message, SafeData),  # markup of our own (a link)
-            }
-            for error in error_list.as_data()
-        ]
+        field: [_kept_error(error) for error in error_list.as_data()]
         for field, error_list in form.errors.items()
     }
     return {"data": data, "errors": errors}
+
+
+def _kept_error(error: ValidationError) -> dict[str, Any]:
+    # Safe as Django would show it: a message of our own markup (a link) with no parameters;
+    # one with parameters (what was typed, perhaps) is a plain string, escaped when shown.
+    text = error.message % error.params if error.params else error.message
+    return {"message": str(text), "code": error.code, "safe": isinstance(text, SafeData)}
 
 
 def keep(session: MutableMapping[str, Any], slot: str, form: Form, **kwargs: Any) -> None:
@@ -84,7 +84,9 @@ def with_errors(form: Form, errors: dict[str, list[dict[str, Any]]]) -> Form:
         if field != "__all__" and field not in form.fields:
             field = "__all__"  # a field this form no longer has: still said
         for entry in entries:
-            message = mark_safe(entry["message"]) if entry.get("safe") else entry["message"]  # noqa: S308 - markup our own template made
+            # Only what `_kept_error` found safe, from the server's own session store.
+            safe = entry.get("safe")
+            message = mark_safe(entry["message"]) if safe else entry["message"]  # noqa: S308  # nosec B308, B703
             form.add_error(
                 None if field == "__all__" else field,
                 ValidationError(message, code=entry.get("code")),
