@@ -93,5 +93,7 @@ class RejectNulMiddleware:
             "\x00" in key or any("\x00" in value for value in values)
             for key, values in request.GET.lists()
         ):
-            return HttpResponseBadRequest("Solicitud inválida.")
+            return HttpResponseBadRequest(
+                "Solicitud inválida.", content_type="text/plain; charset=utf-8"
+            )
         return self.get_response(request)

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from agents.models import AccessRequest
 from tests.helpers import captcha_answer_in_browser
@@ -35,7 +36,8 @@ def test_agent_requests_access_from_the_login_page(page, make_agent):
 
     # 3.4 Datos generales y Canales Disponibles.
     assert page.get_by_text("Paso 2 de 5").is_visible()
-    assert page.get_by_role("cell", name=agent.rfc).is_visible()
+    # The SAA data opens on a wide screen by a deferred script: wait for it.
+    expect(page.get_by_role("cell", name=agent.rfc)).to_be_visible()
     page.get_by_role("button", name="Continuar").click()
     assert page.get_by_text("Se debe seleccionar al menos un canal.").first.is_visible()
     page.get_by_label("Individual Privado").check()

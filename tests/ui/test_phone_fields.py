@@ -101,7 +101,7 @@ def test_each_field_opens_the_keyboard_it_needs_and_no_tag_repeats_an_attribute(
 
     raw["agent login"] = page.goto("/agentes/ingresar/").text()
     assert field_attrs(page, "Usuario") == ["text", None, "username"]
-    assert field_attrs(page, re.compile("^Clave")) == ["password", None, "current-password"]
+    assert field_attrs(page, re.compile("^Contraseña")) == ["password", None, "current-password"]
 
     raw["agent request"] = page.goto("/agentes/solicitud/").text()
     assert field_attrs(page, "Clave de agente") == ["text", "numeric", "off"]
