@@ -356,3 +356,28 @@ def test_both_logins_offer_the_toggle_and_without_javascript_there_is_none(open_
     quiet.goto("/clientes/ingresar/")
     expect(quiet.get_by_label(re.compile("^Contraseña"))).to_have_attribute("type", "password")
     expect(quiet.get_by_role("button", name="Mostrar contraseña")).to_have_count(0)
+
+
+@VIEWPORTS
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_current_password_of_the_email_change_can_be_shown_too(open_page, width, make_person):
+    from portal.models import User
+
+    page = open_at(open_page, width)
+    person = make_person(emails=["maria.rodriguez@ejemplo.test"])
+    person.user = User.objects.create_user(
+        "maria.rodriguez@ejemplo.test", email="maria.rodriguez@ejemplo.test",
+        password=CLIENT_PASSWORD, kind=User.Kind.CLIENT,
+    )  # fmt: skip
+    person.save(update_fields=["user"])
+    sign_in_in_browser(page, "clients", "maria.rodriguez@ejemplo.test", CLIENT_PASSWORD)
+    page.goto("/clientes/correo/cambiar/")
+    # By its id: once shown, the field is no longer input[type=password].
+    field = page.locator(f"#{page.locator('input[type=password]').get_attribute('id')}")
+    field.fill("secreta-123")
+    toggle = page.get_by_role("button", name="Mostrar contraseña")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    assert field.evaluate("(el) => el.type") == "text"
+    assert page.evaluate(SIDEWAYS) == 0
