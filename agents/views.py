@@ -5,6 +5,7 @@ Usuario", Ayuda and Contacto. The account pages (login, passwords, email, phone)
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
@@ -218,10 +219,7 @@ class AccessRequestWizard(PortalWizardMixin, NamedUrlSessionWizardView):  # type
         return context
 
     def _role_step_title(self) -> StrOrPromise:
-        names = self.flow.chosen_channel_names()
-        if not names:
-            return STEP_TITLES["role"]
-        return _("Datos %(channels)s") % {"channels": " / ".join(names)}
+        return role_step_title(self.flow.chosen_channel_names())
 
     # --- the end -------------------------------------------------------------------------
     def done(
@@ -260,6 +258,14 @@ CANCEL_WORDS = CancelTexts(
     confirm=gettext_lazy("Sí, cancelar la solicitud"),
     back=gettext_lazy("No, volver a la solicitud"),
 )
+
+
+def role_step_title(channel_names: Sequence[str]) -> StrOrPromise:
+    """Step 3's title: "Datos <channels chosen>" (the manual's "Datos Individual Privado"),
+    or the step's own title before any is chosen."""
+    if not channel_names:
+        return STEP_TITLES["role"]
+    return _("Datos %(channels)s") % {"channels": " / ".join(channel_names)}
 
 
 @never_cache
@@ -324,8 +330,7 @@ def request_sent(request: HttpRequest) -> HttpResponse:
         return redirect("agents:login")
     # The steps as this agent took them: "Datos <channels chosen>", as the wizard named it.
     names = [channel.name for channel in access_request.channels.all()]
-    role_title = _("Datos %(channels)s") % {"channels": " / ".join(names)} if names else None
-    titles = {**STEP_TITLES, "role": role_title or STEP_TITLES["role"]}
+    titles = {**STEP_TITLES, "role": role_step_title(names)}
     context = {
         "access_request": access_request,
         "step_titles": [(n, titles[n]) for n in [*dict(STEPS), "sent"]],
