@@ -20,6 +20,7 @@ from pathlib import Path
 
 import dj_database_url
 import psycopg2
+import pytest
 from django.core import mail
 from django.db import connection, transaction
 from stdnum.mx import rfc as rfc_number
@@ -159,6 +160,18 @@ def sign_in(client, portal: str, username: str, password: str = AGENT_PASSWORD):
     response = post_login(client, portal, username, password)
     assert response.status_code == 302, response.content.decode()[:2000]
     return client
+
+
+# The two screens the pages are checked on, a phone's and a desktop's: `@VIEWPORTS` gives a
+# test its `width`, and `open_at` a page that wide.
+VIEWPORTS = pytest.mark.parametrize("width", [360, 1280])
+# How far a page reaches past the viewport, sideways (0 when nothing scrolls).
+SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def open_at(open_page, width: int, **options):
+    """A page `width` px wide: as tall as a phone's screen (740 px) at 360, else 800 px."""
+    return open_page(viewport={"width": width, "height": 740 if width == 360 else 800}, **options)
 
 
 def sign_in_in_browser(page, portal: str, username: str, password: str = AGENT_PASSWORD) -> None:

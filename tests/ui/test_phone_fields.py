@@ -16,18 +16,18 @@ from tests.helpers import (
     CLIENT_PASSWORD,
     CLIENT_WIZARD_URL,
     KEY_WIZARD_URL,
+    SIDEWAYS,
+    VIEWPORTS,
     RequestWizard,
     identify_agent_in_browser,
+    open_at,
     sign_in_in_browser,
 )
 
-VIEWPORTS = pytest.mark.parametrize("width", [360, 1280])
 LONG_EMAIL = "xavier.sempere.parra@correoelectronicodeejemplo.test"
 
 # What a field offers a phone: its type, inputmode and autocomplete attributes.
 ATTRS = "(el) => [el.type, el.getAttribute('inputmode'), el.getAttribute('autocomplete')]"
-# How far the page reaches past the viewport, sideways (0 when nothing scrolls).
-SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 # The words of an element's text that are drawn on more than one line (cut mid-word); a line
 # may end after a hyphen, and an email address after its "@" or a dot, so those end a word.
 BROKEN_WORDS = """(el) => {
@@ -77,10 +77,6 @@ def duplicated_attributes(html: str) -> list[str]:
 
 def field_attrs(page, label) -> list:
     return page.get_by_label(label).evaluate(ATTRS)
-
-
-def open_at(open_page, width: int):
-    return open_page(viewport={"width": width, "height": 740 if width == 360 else 800})
 
 
 # --- Item 3: phone keyboards --------------------------------------------------------------

@@ -22,20 +22,17 @@ from tests.a11y import axe_violations, format_violations
 from tests.helpers import (
     AGENT_WIZARD_URL,
     CLIENT_WIZARD_URL,
+    VIEWPORTS,
     ClientWizard,
     RequestWizard,
     birth_date_as_typed,
     identify_agent_in_browser,
+    open_at,
 )
 
-VIEWPORTS = pytest.mark.parametrize("width", [360, 1280])
 ERRORS = "Se detectaron los siguientes errores:"
 AGENT_CANCEL = "/agentes/solicitud/cancelar/"
 CLIENT_CANCEL = "/clientes/registro/cancelar/"
-
-
-def phone_or_desktop(open_page, width: int):
-    return open_page(viewport={"width": width, "height": 740 if width == 360 else 800})
 
 
 def assert_cancel_is_away_from_the_forward_button(page, forward: str) -> None:
@@ -77,7 +74,7 @@ def test_cancelar_asks_keeps_the_request_and_only_its_button_forgets_it(
     open_page, make_agent, width
 ):
     Role.objects.get_or_create(code="AGENTE", defaults={"name": "AGENTE"})
-    page = phone_or_desktop(open_page, width)
+    page = open_at(open_page, width)
     agent = make_agent(canales=["Individual Privado", "Grupo Privado"])
     identify_agent_in_browser(page, agent)
     page.get_by_label("Grupo Privado").check()
@@ -109,7 +106,7 @@ def test_cancelar_asks_keeps_the_request_and_only_its_button_forgets_it(
 def test_cancelar_on_the_code_step_by_mistake_costs_no_new_code_nor_wait(
     open_page, make_person, width
 ):
-    page = phone_or_desktop(open_page, width)
+    page = open_at(open_page, width)
     registration_at_code_step(page, make_person())
     assert_cancel_is_away_from_the_forward_button(page, "SIGUIENTE")
     sent = OneTimeCode.objects.count()
@@ -161,7 +158,7 @@ def test_the_way_back_from_the_cancel_page_stays_in_the_wizard(client):
 def test_a_wrong_code_then_back_forward_and_reload_send_nothing_again(
     open_page, make_person, width
 ):
-    page = phone_or_desktop(open_page, width)
+    page = open_at(open_page, width)
     registration_at_code_step(page, make_person())
     row = OneTimeCode.objects.get()
     OneTimeCode.objects.filter(pk=row.pk).update(code_hash=codes._hash(row.pk, "111111"))
@@ -188,7 +185,7 @@ def test_a_wrong_captcha_then_back_forward_and_reload_count_nothing_again(
     from captcha.models import CaptchaStore
 
     Role.objects.get_or_create(code="AGENTE", defaults={"name": "AGENTE"})
-    page = phone_or_desktop(open_page, width)
+    page = open_at(open_page, width)
     identify_agent_in_browser(page, make_agent())
     page.get_by_role("button", name="Continuar", exact=True).click()
     page.get_by_text("Paso 3 de 5").wait_for()
@@ -223,7 +220,7 @@ def test_a_wrong_login_then_back_forward_and_reload_count_nothing_again(
     from axes.models import AccessAttempt
 
     user = make_agent_user()
-    page = phone_or_desktop(open_page, width)
+    page = open_at(open_page, width)
     page.goto("/agentes/ingresar/")
     page.get_by_label("Usuario").fill(user.username)
     page.locator("input[name='password']").fill("equivocada-123")

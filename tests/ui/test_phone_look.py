@@ -17,7 +17,13 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.a11y import axe_violations, format_violations
-from tests.helpers import AGENT_PASSWORD, AGENT_WIZARD_URL, CLIENT_WIZARD_URL, sign_in_in_browser
+from tests.helpers import (
+    AGENT_PASSWORD,
+    AGENT_WIZARD_URL,
+    CLIENT_WIZARD_URL,
+    open_at,
+    sign_in_in_browser,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,10 +41,6 @@ BUTTON_LOOK = """(button) => { const s = getComputedStyle(button);
   return ["fontFamily", "fontSize", "fontWeight", "letterSpacing", "textTransform", "color",
           "backgroundColor", "borderTopWidth", "borderTopColor", "borderTopLeftRadius",
           "paddingTop", "paddingLeft", "height"].map((name) => s[name]); }"""
-
-
-def open_at(open_page, width: int, **options):
-    return open_page(viewport={"width": width, "height": 740 if width == 360 else 800}, **options)
 
 
 def settle(page) -> None:

@@ -14,18 +14,15 @@ from django.conf import settings as django_settings
 from playwright.sync_api import expect
 
 from tests.a11y import axe_violations, format_violations
-from tests.helpers import AGENT_WIZARD_URL
+from tests.helpers import AGENT_WIZARD_URL, VIEWPORTS, open_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-VIEWPORTS = pytest.mark.parametrize("width", [360, 1280])
 LOCALES = pytest.mark.parametrize("locale", ["es-MX", "en-US"])
 DIALABLE = re.compile(r"tel:\+?[0-9]+")
 
 
 def _open(open_page, width: int, locale: str, path: str):
-    page = open_page(
-        locale=locale, viewport={"width": width, "height": 740 if width < 400 else 800}
-    )
+    page = open_at(open_page, width, locale=locale)
     page.goto(path)
     return page
 

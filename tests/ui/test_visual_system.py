@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from tests.helpers import (
     AGENT_WIZARD_URL,
     CLIENT_WIZARD_URL,
+    SIDEWAYS,
     identify_agent_in_browser,
     sign_in_in_browser,
 )
@@ -22,8 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LONG_BRAND = "Aseguradora Nacional de Vida, Gastos Médicos y Ahorro para el Retiro"
 
-# How far the page reaches past the viewport, sideways (0 when nothing scrolls).
-OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 # The box of the first element a selector matches, as {x, y, width, height}.
 BOX = "(selector) => { const r = document.querySelector(selector).getBoundingClientRect();" \
     " return {x: r.x, y: r.y, width: r.width, height: r.height}; }"  # fmt: skip
@@ -65,7 +64,7 @@ def test_a_long_brand_fits_the_header_of_a_360_px_phone(page, settings):
         page.goto(url)
         logo = page.get_by_role("banner").get_by_role("link", name=LONG_BRAND, exact=True)
         expect(logo).to_be_visible()
-        assert page.evaluate(OVERFLOW) == 0, url
+        assert page.evaluate(SIDEWAYS) == 0, url
         box = logo.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360, (url, box)
 
@@ -119,7 +118,7 @@ def test_step_indicator_fits_a_narrow_screen(page, make_agent, width):
     page.set_viewport_size({"width": width, "height": 800})
     identify_agent_in_browser(page, make_agent())
     expect(page.get_by_text("Paso 2 de 5")).to_be_visible()
-    assert page.evaluate(OVERFLOW) == 0
+    assert page.evaluate(SIDEWAYS) == 0
     markers = page.get_by_role("list", name="Pasos").get_by_role("listitem")
     expect(markers).to_have_count(5)
     tops = {round(markers.nth(index).bounding_box()["y"]) for index in range(5)}
@@ -178,22 +177,22 @@ def test_no_page_scrolls_sideways_at_360_px(page, make_agent, make_agent_user):
     pages = ["/", "/agentes/ingresar/", "/clientes/ingresar/", "/privacidad/", "/seguridad/"]
     for url in pages + [AGENT_WIZARD_URL, CLIENT_WIZARD_URL]:
         page.goto(url)
-        if page.evaluate(OVERFLOW):
+        if page.evaluate(SIDEWAYS):
             wide.append(url)
     page.goto(AGENT_WIZARD_URL)
     page.get_by_role("button", name="Continuar", exact=True).click()
     expect(
         page.get_by_role("heading", name="Se detectaron los siguientes errores:")
     ).to_be_visible()
-    if page.evaluate(OVERFLOW):
+    if page.evaluate(SIDEWAYS):
         wide.append("wizard with errors")
     identify_agent_in_browser(page, make_agent())
-    if page.evaluate(OVERFLOW):
+    if page.evaluate(SIDEWAYS):
         wide.append("channels")
     sign_in_in_browser(page, "agents", make_agent_user().username)
     expect(page.get_by_role("heading", name=re.compile("^Bienvenido"))).to_be_visible()
     for url in ("/agentes/inicio/", "/agentes/herramientas/", "/agentes/ayuda/"):
         page.goto(url)
-        if page.evaluate(OVERFLOW):
+        if page.evaluate(SIDEWAYS):
             wide.append(url)
     assert wide == []
